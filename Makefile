@@ -1,0 +1,68 @@
+# The course's commands. Learners need two: `make lab` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := lab
+
+VENV ?= .venv
+export VENV
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell tools/find-python)
+# Notebook tests: parallel workers (one notebook per worker at a time).
+JOBS ?= 2
+
+.PHONY: help bootstrap lab test test-fast check release outputs grade bench doctor lock clean
+
+help:
+	@echo "make lab          set up (first time) and open JupyterLab on your workspace"
+	@echo "make test         set up, then run every test (executes every notebook)"
+	@echo "make test-fast    tests that execute no notebook"
+	@echo "make check N=03   nbgrader-validate your workspace copy of lesson 03"
+	@echo "make release      regenerate course/ from solutions/ (instructors)"
+	@echo "make outputs      re-execute solutions/ and store their outputs (instructors)"
+	@echo "make grade A=00_setup   autograde submitted/, write feedback and grades.csv"
+	@echo "make bench        time every solutions notebook"
+	@echo "make doctor       what this machine has, and what is wrong"
+
+bootstrap:
+	@if [ -z "$(PYTHON)" ]; then exit 1; fi
+	@$(PYTHON) tools/bootstrap.py
+
+lab: bootstrap
+	@$(PY) -m sparkcourse workspace
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=workspace --ServerApp.ip=127.0.0.1
+
+test: bootstrap
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+
+test-fast: bootstrap
+	$(PY) -m pytest -m "not notebooks" tests
+
+check: bootstrap
+	@if [ -z "$(N)" ]; then echo "usage: make check N=03"; exit 2; fi
+	$(PY) tools/check_lesson.py $(N)
+
+release: bootstrap
+	$(PY) tools/release.py
+
+outputs: bootstrap
+	$(PY) tools/execute.py $(if $(N),--lesson $(N))
+	$(PY) tools/release.py
+
+grade: bootstrap
+	@if [ -z "$(A)" ]; then echo "usage: make grade A=00_setup"; exit 2; fi
+	$(PY) tools/grade.py $(A)
+
+bench: bootstrap
+	$(PY) tools/bench.py
+
+doctor: bootstrap
+	$(PY) -m sparkcourse doctor
+
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install -q -e .
+	{ head -2 requirements/constraints.txt; .lockvenv/bin/pip freeze --exclude-editable | grep -vi '^sparkcourse'; } > requirements/constraints.new
+	mv requirements/constraints.new requirements/constraints.txt && rm -rf .lockvenv
+
+clean:
+	rm -rf workdir autograded feedback gradebook.db grades.csv .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

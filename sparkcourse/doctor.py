@@ -1,0 +1,57 @@
+"""``python -m sparkcourse doctor``: what this machine has for the course, and what is wrong."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+
+from sparkcourse.java import JavaError, find_java
+
+MIN_PYTHON = (3, 11)
+PACKAGES = ["pyspark", "nbgrader", "mlflow", "pandas", "numpy", "jupyterlab"]
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def report() -> tuple[str, list[str]]:
+    lines, problems = [], []
+    py = ".".join(map(str, sys.version_info[:3]))
+    lines.append(f"Python      {py}  ({sys.executable})")
+    if sys.version_info < MIN_PYTHON:
+        problems.append(f"Python {py} is too old: the course needs 3.11+.")
+    try:
+        java = find_java()
+        lines.append(f"Java        {java.version}  ({java.java}, from {java.source})")
+    except JavaError as exc:
+        lines.append("Java        none usable")
+        problems.append(str(exc))
+    for package in PACKAGES:
+        version = _version(package)
+        lines.append(f"{package:<11} {version or 'not installed'}")
+        if version is None:
+            problems.append(f"{package} is not installed: run make lab (or make test) to bootstrap.")
+    pandas = _version("pandas")
+    if pandas and int(pandas.split(".")[0]) >= 3:
+        problems.append("pandas >= 3 makes pyspark warn on every conversion: install the pinned pandas<3.")
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+        lines.append(f"Memory      {memory:.1f} GiB")
+        if memory < 4:
+            problems.append(f"Only {memory:.1f} GiB of memory: Spark lessons want 4 GiB or more.")
+    except (ValueError, OSError, AttributeError):
+        lines.append("Memory      unknown")
+    lines.append(f"Cores       {os.cpu_count()}")
+    lines.append(f"System      {platform.system()} {platform.release()} ({platform.machine()})")
+    if problems:
+        lines.append("\nProblems:")
+        lines += [f"- {p}" for p in problems]
+    else:
+        lines.append("\nAll good.")
+    return "\n".join(lines), problems

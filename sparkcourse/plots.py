@@ -1,0 +1,134 @@
+"""Plots the lessons show: confusion matrices, ROC/PR curves, feature importances, tuning curves.
+
+Each function returns a matplotlib Figure (closed, so a notebook shows it once: as the cell's
+value). The small aggregates are computed in Spark; only they reach the driver.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def confusion_counts(predictions, label_col: str = "label", prediction_col: str = "prediction",
+                     labels: Sequence | None = None) -> tuple[list, np.ndarray]:
+    """(labels, counts) where ``counts[i, j]`` = rows with true label i predicted as j."""
+    rows = predictions.groupBy(label_col, prediction_col).count().collect()
+    found = sorted({r[label_col] for r in rows} | {r[prediction_col] for r in rows})
+    labels = list(labels) if labels is not None else found
+    index = {value: i for i, value in enumerate(labels)}
+    counts = np.zeros((len(labels), len(labels)), dtype=int)
+    for row in rows:
+        if row[label_col] in index and row[prediction_col] in index:
+            counts[index[row[label_col]], index[row[prediction_col]]] += row["count"]
+    return labels, counts
+
+
+def confusion_matrix(predictions, label_col: str = "label", prediction_col: str = "prediction",
+                     labels: Sequence | None = None, names: Sequence[str] | None = None):
+    """Counts and row-normalised (recall per class) heatmaps side by side."""
+    labels, counts = confusion_counts(predictions, label_col, prediction_col, labels)
+    names = list(names) if names is not None else [str(v) for v in labels]
+    totals = counts.sum(axis=1, keepdims=True)
+    normalised = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    for ax, values, title, fmt in ((axes[0], counts, "Counts", "d"),
+                                   (axes[1], normalised, "Share of each true class", ".2f")):
+        image = ax.imshow(values, cmap="Blues")
+        ax.set(title=title, xlabel="predicted", ylabel="true",
+               xticks=range(len(names)), yticks=range(len(names)))
+        ax.set_xticklabels(names, rotation=30, ha="right")
+        ax.set_yticklabels(names)
+        threshold = values.max() / 2 if values.size else 0
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                ax.text(j, i, format(values[i, j], fmt), ha="center", va="center",
+                        color="white" if values[i, j] > threshold else "black")
+        fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def _scores_and_labels(predictions, label_col: str, probability_col: str):
+    from pyspark.ml.functions import vector_to_array
+
+    data = predictions.select(
+        vector_to_array(probability_col)[1].alias("score"), predictions[label_col].cast("double").alias("y")
+    ).toPandas()
+    return data["score"].to_numpy(), data["y"].to_numpy()
+
+
+def _curve_points(scores: np.ndarray, labels: np.ndarray):
+    """Cumulative true/false positives at each distinct threshold, best score first."""
+    order = np.argsort(-scores, kind="mergesort")
+    scores, labels = scores[order], labels[order]
+    distinct = np.r_[np.where(np.diff(scores))[0], labels.size - 1]
+    tp = np.cumsum(labels)[distinct]
+    fp = (distinct + 1) - tp
+    return tp, fp
+
+
+def roc_curve(predictions, label_col: str = "label", probability_col: str = "probability"):
+    """ROC curve of a binary classifier (positive class = label 1), with its AUC in the legend."""
+    tp, fp = _curve_points(*_scores_and_labels(predictions, label_col, probability_col))
+    tpr = np.r_[0, tp / max(tp[-1], 1)]
+    fpr = np.r_[0, fp / max(fp[-1], 1)]
+    auc = float(np.trapezoid(tpr, fpr))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(fpr, tpr, label=f"model (AUC = {auc:.3f})")
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="chance")
+    ax.set(xlabel="false positive rate", ylabel="true positive rate (recall)", title="ROC curve",
+           xlim=(0, 1), ylim=(0, 1.01))
+    ax.legend(loc="lower right")
+    plt.close(fig)
+    return fig
+
+
+def pr_curve(predictions, label_col: str = "label", probability_col: str = "probability"):
+    """Precision-recall curve of a binary classifier, with the positive rate as the chance line."""
+    scores, labels = _scores_and_labels(predictions, label_col, probability_col)
+    tp, fp = _curve_points(scores, labels)
+    precision = tp / np.maximum(tp + fp, 1)
+    recall = tp / max(tp[-1], 1)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(np.r_[0, recall], np.r_[1, precision], label="model")
+    ax.axhline(labels.mean() if labels.size else 0, ls="--", color="grey", label="chance (positive rate)")
+    ax.set(xlabel="recall", ylabel="precision", title="Precision-recall curve", xlim=(0, 1), ylim=(0, 1.01))
+    ax.legend(loc="lower left")
+    plt.close(fig)
+    return fig
+
+
+def feature_importances(importances, names: Sequence[str], top: int | None = None,
+                        title: str = "Feature importances"):
+    """Horizontal bars, largest on top. ``importances``: a Spark Vector or any sequence."""
+    values = np.asarray(importances.toArray() if hasattr(importances, "toArray") else importances, dtype=float)
+    if len(values) != len(names):
+        raise ValueError(f"{len(values)} importances but {len(names)} names")
+    order = np.argsort(values)[::-1][: top or len(values)][::-1]
+    fig, ax = plt.subplots(figsize=(6, 0.35 * len(order) + 1.2))
+    ax.barh([names[i] for i in order], values[order])
+    ax.set(xlabel="importance", title=title)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def metric_curve(values: Sequence, metrics: Sequence[float] | dict, xlabel: str, ylabel: str,
+                 title: str | None = None, log_x: bool = False):
+    """A metric against a parameter; ``metrics`` may be a dict of series (one line each)."""
+    series = metrics if isinstance(metrics, dict) else {ylabel: metrics}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, ys in series.items():
+        ax.plot(list(values), list(ys), marker="o", label=name)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or f"{ylabel} by {xlabel}")
+    if len(series) > 1:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    plt.close(fig)
+    return fig

@@ -1,0 +1,140 @@
+"""One call to get a laptop-tuned, deterministic SparkSession: :func:`get_spark`.
+
+Environment variables it honours:
+
+- ``SPARK_REMOTE``: connect to a Spark Connect server (``sc://host:15002``) instead.
+- ``SPARK_MASTER``: a cluster master URL (``spark://127.0.0.1:7077``, ``yarn``, ...).
+- ``SPARKCOURSE_CORES``: local cores (default 2). More cores is faster on a big laptop, but
+  partitioning then differs and seeded results (splits, forests) no longer match the stored ones.
+- ``SPARKCOURSE_UI=0``: no Spark UI (tests use this).
+- ``SPARKCOURSE_FAST_JVM=0``: turn off the start-up levers (class-data sharing, C1-only JIT).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+from sparkcourse.java import JavaInstall, ensure_java_home
+from sparkcourse.paths import cache_dir, workdir
+
+DEFAULT_CORES = 2
+#: Small, fixed shuffle width: a laptop needs no 200 partitions, and fixed means repeatable.
+SHUFFLE_PARTITIONS = 4
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+
+
+def _flag(env: dict, name: str, default: bool = True) -> bool:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def driver_memory(total_bytes: int | None = None) -> str:
+    """A quarter of the machine's memory, between 1 and 4 GiB (e.g. '4g' on 24 GiB, '2g' on 8 GiB)."""
+    if total_bytes is None:
+        try:
+            total_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            total_bytes = 8 * 2**30
+    gib = total_bytes // (4 * 2**30)
+    return f"{min(4, max(1, gib))}g"
+
+
+def cds_archive_path(java: JavaInstall) -> Path:
+    """The class-data-sharing archive for exactly this JVM and these Spark jars."""
+    import pyspark
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    digest = hashlib.sha256()
+    digest.update(os.path.realpath(java.java).encode())
+    digest.update(java.raw.encode())
+    digest.update(pyspark.__version__.encode())
+    if jars.is_dir():
+        for jar in sorted(jars.iterdir()):
+            digest.update(f"{jar.name}:{jar.stat().st_size}".encode())
+    return cache_dir("jvm") / f"spark-{digest.hexdigest()[:16]}.jsa"
+
+
+def java_options(archive: Path | None = None, fast: bool = True, dump_to: Path | None = None) -> str:
+    """Driver JVM options: UTC, quiet logs, Derby under the work folder, and start-up levers."""
+    opts = [
+        "-Duser.timezone=UTC",
+        f"-Dlog4j2.configurationFile={LOG4J_CONFIG.as_uri()}",
+        f"-Dderby.system.home={workdir('derby')}",
+    ]
+    if fast:
+        opts.append("-XX:TieredStopAtLevel=1")
+        if dump_to is not None:
+            opts.append(f"-XX:ArchiveClassesAtExit={dump_to}")
+        elif archive is not None and archive.exists():
+            # A stale or foreign archive is ignored by the JVM; keep its warning out of the way.
+            opts += [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
+    return " ".join(opts)
+
+
+def build_conf(
+    app_name: str,
+    java: JavaInstall | None = None,
+    env: dict | None = None,
+    dump_cds_to: Path | None = None,
+    **overrides: str,
+) -> dict[str, str]:
+    """The Spark configuration :func:`get_spark` uses, before ``overrides`` (pure: easy to test)."""
+    env = os.environ if env is None else env
+    cores = int(env.get("SPARKCOURSE_CORES") or DEFAULT_CORES)
+    fast = _flag(env, "SPARKCOURSE_FAST_JVM")
+    archive = cds_archive_path(java) if (fast and java is not None) else None
+    conf = {
+        "spark.master": env.get("SPARK_MASTER") or f"local[{cores}]",
+        "spark.app.name": app_name,
+        "spark.default.parallelism": str(cores),
+        "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.ui.enabled": "true" if _flag(env, "SPARKCOURSE_UI") else "false",
+        "spark.driver.memory": driver_memory(),
+        "spark.driver.extraJavaOptions": java_options(archive, fast, dump_cds_to),
+        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.sql.warehouse.dir": str(workdir("spark-warehouse")),
+    }
+    conf.update({key: str(value) for key, value in overrides.items()})
+    return conf
+
+
+def get_spark(app_name: str = "sparkcourse", **conf: str):
+    """The course's SparkSession: reuses an active one, else starts a tuned local one.
+
+    Extra Spark settings go in as keyword arguments with their dotted names, e.g.
+    ``get_spark("07_pipelines", **{"spark.sql.shuffle.partitions": "8"})``.
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+
+    remote = os.environ.get("SPARK_REMOTE")
+    if remote:  # Spark Connect: the server owns the JVM; only session settings apply.
+        builder = SparkSession.builder.remote(remote).appName(app_name)
+        settings = {
+            "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
+            "spark.sql.session.timeZone": "UTC",
+            **conf,
+        }
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        return builder.getOrCreate()
+
+    java = ensure_java_home()
+    # Executors on a cluster run Python UDFs and ML helpers with this same interpreter.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder
+    for key, value in build_conf(app_name, java=java, **conf).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

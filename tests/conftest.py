@@ -1,0 +1,35 @@
+"""Shared test set-up: the same notebook environment as `make outputs`, one Spark session."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools.notebooks import test_environment  # noqa: E402
+
+# Set before any kernel or JVM starts: nbval's kernels inherit this environment.
+os.environ.update(test_environment())
+# Notebooks and tests write into a private work folder, never the learner's workdir/.
+os.environ.setdefault("SPARKCOURSE_WORKDIR", tempfile.mkdtemp(prefix="sparkcourse-workdir-"))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session for all helper tests of a test process."""
+    from sparkcourse import get_spark
+
+    session = get_spark("sparkcourse-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT

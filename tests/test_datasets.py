@@ -1,0 +1,220 @@
+"""The data registry, the verified downloader (mirror, checksum, corruption paths) and loaders."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from sparkcourse import datasets
+
+CSV = "user,item\n1,10\n2,10\n2,11\n"
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """An empty dataset cache and no mirror."""
+    monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(datasets.MIRROR_ENV, raising=False)
+    return tmp_path / "cache"
+
+
+def make_source(folder: Path, csv_text: str = CSV, md5: str | None = None) -> Path:
+    """A published zip (tiny.zip with tiny/events.csv) and its .md5, like GroupLens serves."""
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / "tiny.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("tiny/events.csv", csv_text)
+        zipped.writestr("tiny/../../escape.txt", "never extracted")
+    digest = md5 or hashlib.md5(archive.read_bytes()).hexdigest()
+    (folder / "tiny.zip.md5").write_text(f"MD5 (tiny.zip) = {digest}\n")
+    return archive
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """Register a tiny downloadable dataset whose 'internet' is a local folder."""
+    published = tmp_path / "published"
+    make_source(published)
+    entry = datasets.Dataset(
+        name="tiny", title="tiny", shipped=False, folder="tiny",
+        files={"events.csv": None},
+        expect={"events.csv": {"rows": 3, "distinct": {"user": 2}}},
+        url=(published / "tiny.zip").as_uri(), md5_url=(published / "tiny.zip.md5").as_uri(),
+    )
+    real_get = datasets.get
+    monkeypatch.setattr(datasets, "get", lambda name: entry if name == "tiny" else real_get(name))
+    return published
+
+
+def test_registry_entries_are_complete():
+    known = datasets.registry()
+    assert {"penguins", "ml-latest-small"} <= set(known)
+    for entry in known.values():
+        assert entry.license and entry.citation and entry.source and entry.files
+        if entry.shipped:
+            assert all(entry.files.values()), f"{entry.name}: shipped files need a sha256"
+        else:
+            assert entry.url.startswith("https://") and entry.md5_url.startswith("https://")
+
+
+def test_shipped_penguins_verify(home):
+    folder = datasets.fetch("penguins")
+    assert (folder / "penguins.csv").exists()
+    datasets.verify_content(datasets.get("penguins"), folder)
+
+
+def test_changed_shipped_file_is_refused(tmp_path, monkeypatch, root):
+    copy = tmp_path / "project"
+    shutil.copytree(root / "datasets", copy / "datasets")
+    with open(copy / "datasets" / "penguins" / "penguins.csv", "a") as handle:
+        handle.write("Adelie,Dream,1,1,1,1,male,2009\n")
+    monkeypatch.setattr(datasets, "project_root", lambda: copy)
+    with pytest.raises(datasets.ChecksumError, match="git checkout"):
+        datasets.fetch("penguins")
+
+
+def test_unknown_dataset_lists_known_ones():
+    with pytest.raises(datasets.DatasetError, match="penguins"):
+        datasets.fetch("no-such-data")
+
+
+def test_download_verifies_and_caches(home, tiny):
+    folder = datasets.fetch("tiny")
+    assert (folder / "events.csv").read_text() == CSV
+    manifest = json.loads((folder / datasets.MANIFEST).read_text())
+    assert manifest == {"events.csv": hashlib.sha256(CSV.encode()).hexdigest()}
+    assert not (home / "escape.txt").exists() and not (home.parent / "escape.txt").exists()
+    shutil.rmtree(tiny)  # the source is gone: the verified cache must serve
+    assert datasets.fetch("tiny") == folder
+    assert sorted(p.name for p in home.iterdir()) == ["tiny"]  # no staging left behind
+
+
+def test_damaged_cache_is_removed_and_fetched_again(home, tiny, capsys):
+    folder = datasets.fetch("tiny")
+    (folder / "events.csv").write_text("user,item\n1,10\n")  # truncated behind our back
+    again = datasets.fetch("tiny")
+    assert (again / "events.csv").read_text() == CSV
+    assert "damaged or incomplete" in capsys.readouterr().err
+
+
+def test_partial_folder_without_manifest_is_not_trusted(home, tiny):
+    (home / "tiny").mkdir(parents=True)
+    (home / "tiny" / "events.csv").write_text("user,item\n")
+    assert (datasets.fetch("tiny") / "events.csv").read_text() == CSV
+
+
+def test_md5_mismatch_keeps_nothing(home, tiny):
+    make_source(tiny, md5="0" * 32)
+    with pytest.raises(datasets.ChecksumError, match="MD5"):
+        datasets.fetch("tiny")
+    assert list(home.iterdir()) == []
+
+
+def test_wrong_content_is_refused(home, tiny):
+    make_source(tiny, csv_text="user,item\n1,10\n")  # a valid zip with a valid md5, but short
+    with pytest.raises(datasets.DatasetError, match="1 rows instead of 3"):
+        datasets.fetch("tiny")
+    assert list(home.iterdir()) == []
+
+
+def test_not_a_zip_is_reported(home, tiny):
+    (tiny / "tiny.zip").write_bytes(b"<html>404</html>")
+    (tiny / "tiny.zip.md5").write_text(hashlib.md5(b"<html>404</html>").hexdigest())
+    with pytest.raises(datasets.ChecksumError, match="not a valid zip"):
+        datasets.fetch("tiny")
+
+
+def test_unreachable_source_names_the_mirror_variable(home, tiny, monkeypatch):
+    monkeypatch.setenv(datasets.MIRROR_ENV, "http://127.0.0.1:9")  # nothing listens on port 9
+    with pytest.raises(datasets.DatasetError, match=datasets.MIRROR_ENV):
+        datasets.fetch("tiny")
+    assert list(home.iterdir()) == []
+
+
+def test_folder_mirror_with_zip(home, tiny, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(tiny, mirror)
+    shutil.rmtree(tiny)
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(mirror))
+    assert (datasets.fetch("tiny") / "events.csv").read_text() == CSV
+
+
+def test_folder_mirror_unpacked_with_sha256sums(home, tiny, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    (mirror / "tiny").mkdir(parents=True)
+    (mirror / "tiny" / "events.csv").write_text(CSV)
+    digest = hashlib.sha256(CSV.encode()).hexdigest()
+    (mirror / "tiny.SHA256SUMS").write_text(f"{digest}  events.csv\n")
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(mirror))
+    assert (datasets.fetch("tiny") / "events.csv").read_text() == CSV
+
+    shutil.rmtree(home)
+    (mirror / "tiny.SHA256SUMS").write_text(f"{'0' * 64}  events.csv\n")
+    with pytest.raises(datasets.ChecksumError, match="mirror copy is damaged"):
+        datasets.fetch("tiny")
+
+
+def test_missing_mirror_folder_is_a_clear_error(home, tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(datasets.DatasetError, match="is not a folder"):
+        datasets.fetch("tiny")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(tmp_path / "empty"))
+    with pytest.raises(datasets.DatasetError, match="holds neither tiny.zip nor tiny/"):
+        datasets.fetch("tiny")
+
+
+def test_penguins_loader_has_explicit_types_and_nulls(spark):
+    penguins = datasets.load_penguins(spark)
+    assert penguins.schema.simpleString() == (
+        "struct<species:string,island:string,bill_length_mm:double,bill_depth_mm:double,"
+        "flipper_length_mm:int,body_mass_g:int,sex:string,year:int>")
+    assert penguins.count() == 344
+    assert penguins.filter("sex IS NULL").count() == 11
+
+
+def _mirror_counts() -> tuple[int, int] | None:
+    """Rows and users of an unpacked mirror's ratings.csv, counted here independently."""
+    mirror = os.environ.get(datasets.MIRROR_ENV)
+    if not mirror or "://" in mirror:
+        return None
+    folder = Path(mirror)
+    if (folder / "ml-latest-small.zip").exists() or not (folder / "ml-latest-small").is_dir():
+        return None
+    lines = (folder / "ml-latest-small" / "ratings.csv").read_text().splitlines()[1:]
+    return len(lines), len({line.split(",")[0] for line in lines})
+
+
+def test_movielens_from_the_configured_source(spark, tmp_path, monkeypatch):
+    """The real MovieLens path: GroupLens, or SPARKCOURSE_DATA_MIRROR when set (as in CI).
+
+    A copy that is not the published one (other row or user counts) must be refused, loudly,
+    leaving nothing in the cache; the published one must load with exact counts.
+    """
+    monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
+    counts = _mirror_counts()
+    if counts is not None and counts != (100_836, 610):
+        with pytest.raises(datasets.DatasetError, match=f"{counts[0]:,} rows instead of 100,836"):
+            datasets.fetch("ml-latest-small", progress=False)
+        assert list((tmp_path / "cache").iterdir()) == []
+        return
+    ratings = datasets.load_ratings(spark)
+    assert ratings.count() == 100_836
+    assert ratings.select("userId").distinct().count() == 610
+    assert ratings.schema.simpleString() == "struct<userId:int,movieId:int,rating:float,timestamp:bigint>"
+    movies = datasets.load_movies(spark)
+    assert movies.count() == 9_742
+    assert movies.filter("title IS NULL OR genres IS NULL").count() == 0
+
+
+def test_ratings_loader_takes_a_users_own_file(spark, tmp_path):
+    own = tmp_path / "my_ratings.csv"
+    own.write_text("userId,movieId,rating,timestamp\n7,1,4.5,1700000000\n7,2,3.0,1700000100\n")
+    rows = datasets.load_ratings(spark, own).orderBy("movieId").collect()
+    assert [(r.userId, r.movieId, r.rating) for r in rows] == [(7, 1, 4.5), (7, 2, 3.0)]

@@ -1,0 +1,60 @@
+"""Plots return labelled figures computed from real predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from pyspark.ml.linalg import Vectors
+
+from sparkcourse import plots
+
+
+@pytest.fixture(scope="module")
+def predictions(spark):
+    rows = [(1.0, 1.0, Vectors.dense([0.1, 0.9])), (1.0, 1.0, Vectors.dense([0.2, 0.8])),
+            (1.0, 0.0, Vectors.dense([0.6, 0.4])), (0.0, 0.0, Vectors.dense([0.7, 0.3])),
+            (0.0, 1.0, Vectors.dense([0.45, 0.55])), (0.0, 0.0, Vectors.dense([0.9, 0.1]))]
+    return spark.createDataFrame(rows, ["label", "prediction", "probability"])
+
+
+def test_confusion_counts(predictions):
+    labels, counts = plots.confusion_counts(predictions)
+    assert labels == [0.0, 1.0]
+    assert counts.tolist() == [[2, 1], [1, 2]]
+
+
+def test_confusion_matrix_figure(predictions):
+    fig = plots.confusion_matrix(predictions, names=["no", "yes"])
+    assert isinstance(fig, Figure)
+    counts_ax = fig.axes[0]
+    assert counts_ax.get_xlabel() == "predicted" and counts_ax.get_ylabel() == "true"
+    assert sorted(t.get_text() for t in counts_ax.texts) == ["1", "1", "2", "2"]
+
+
+def test_roc_curve_auc(predictions):
+    fig = plots.roc_curve(predictions)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    # positives score 0.9, 0.8, 0.4 and negatives 0.55, 0.3, 0.1: 8 of the 9 pairs are ordered
+    assert legend[0] == f"model (AUC = {8 / 9:.3f})"
+
+
+def test_pr_curve_ends_at_full_recall(predictions):
+    fig = plots.pr_curve(predictions)
+    recall, precision = fig.axes[0].lines[0].get_data()
+    assert recall[-1] == 1.0 and precision[-1] == pytest.approx(0.5)
+
+
+def test_feature_importances_sorted_and_checked():
+    fig = plots.feature_importances(np.array([0.1, 0.7, 0.2]), ["a", "b", "c"])
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["a", "c", "b"]
+    with pytest.raises(ValueError, match="3 importances but 2 names"):
+        plots.feature_importances([0.1, 0.7, 0.2], ["a", "b"])
+
+
+def test_metric_curve_labels():
+    fig = plots.metric_curve([1, 2, 3], {"train": [0.5, 0.4, 0.3], "test": [0.6, 0.5, 0.55]},
+                             xlabel="rank", ylabel="RMSE", log_x=True)
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale()) == ("rank", "RMSE", "log")
+    assert len(ax.lines) == 2
