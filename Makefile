@@ -4,6 +4,8 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 export VENV
+# The environment's commands (jupyter, nbgrader, alembic) come first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell tools/find-python)
 # Notebook tests: parallel workers (one notebook per worker at a time).

@@ -23,8 +23,9 @@ c.ClearOutput.remove_metadata_fields = {"collapsed", "scrolled", "execution", "E
 # Grading runs real Spark: a JVM start and a model fit each take seconds, not milliseconds.
 c.Execute.timeout = 240  # per cell; an endless loop is interrupted after this and grading goes on
 c.Execute.interrupt_on_timeout = True
-# Keep JVM and native output out of cell outputs: any stderr in a grade cell scores it 0.
-c.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.capture_fd_output=False"]
+# Always the course kernel, whatever kernel a submission names: it keeps JVM and native output
+# out of cell outputs (any stderr in a grade cell scores it 0).
+c.Execute.kernel_name = "sparkcourse"
 
 # Feedback shows the learner's work and scores, never the hidden tests.
 c.GenerateFeedback.preprocessors = [

@@ -1,0 +1,116 @@
+"""Every lesson follows the course skeleton and the exercise conventions (see CONTRIBUTING.md)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.notebooks import GRADE_ID_PATTERN, KERNEL_NAME, LESSON_PATTERN, lesson_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SOLUTIONS = lesson_notebooks(ROOT / "solutions")
+REQUIRED_HEADINGS = [r"^## Summary\b", r"^## Next\b"]
+
+
+def _nbgrader(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def _text(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_there_are_lessons():
+    assert [p.parent.name for p in SOLUTIONS][:1] == ["00_setup"]
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+class TestSolutionNotebook:
+    def test_name_and_kernel(self, path):
+        assert LESSON_PATTERN.match(path.parent.name) and path.stem == path.parent.name
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata["kernelspec"]["name"] == KERNEL_NAME
+        assert nb.metadata.get("language_info") == {"name": "python"}, "run make outputs to normalise metadata"
+
+    def test_skeleton(self, path):
+        nb = nbformat.read(path, as_version=4)
+        number = path.parent.name[:2]
+        first = nb.cells[0]
+        assert first.cell_type == "markdown" and first.source.startswith(f"# {number} · "), "title: '# NN · Name'"
+        assert "**Learning objectives.**" in first.source
+        text = _text(nb)
+        for heading in REQUIRED_HEADINGS:
+            assert re.search(heading, text, flags=re.M), f"missing section {heading}"
+        numbered = re.findall(r"^## (\d+)\. ", text, flags=re.M)
+        assert numbered == [str(i) for i in range(1, len(numbered) + 1)] and len(numbered) >= 3
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        assert any("get_spark(" in src for src in code), "start Spark with sparkcourse.get_spark"
+        assert code[-1].strip() == "spark.stop()", "the last code cell stops Spark"
+
+    def test_exercises(self, path):
+        nb = nbformat.read(path, as_version=4)
+        number = path.parent.name[:2]
+        ids, solutions, tests = [], [], []
+        for cell in nb.cells:
+            meta = _nbgrader(cell)
+            if not meta:
+                continue
+            ids.append(meta["grade_id"])
+            if meta.get("solution"):
+                solutions.append(cell)
+            if meta.get("grade"):
+                tests.append(cell)
+        assert len(ids) == len(set(ids)), "grade_ids must be unique"
+        for grade_id in ids:
+            match = GRADE_ID_PATTERN.match(grade_id)
+            assert match and match.group(1) == number, f"{grade_id}: use ex{number}_<n>_<what>"
+        assert len(solutions) >= 2 and len(tests) >= len(solutions)
+        for cell in solutions:
+            assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
+        for cell in tests:
+            meta = _nbgrader(cell)
+            assert meta["grade_id"].endswith("_test") and meta.get("locked") and meta.get("points", 0) > 0
+            body = ast.parse(cell.source).body
+            assert isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
+                isinstance(body[0].value.value, str), f"{meta['grade_id']}: start with a docstring"
+            assert "### BEGIN HIDDEN TESTS" in cell.source, f"{meta['grade_id']}: add hidden tests"
+            prefix = meta["grade_id"][: -len("_test")]
+            assert any(_nbgrader(s)["grade_id"] == prefix for s in solutions), f"no solution cell {prefix}"
+        headings = re.findall(r"^### Exercise (\d+) · .+ \((\d+) points?\)$", _text(nb), flags=re.M)
+        assert [int(n) for n, _ in headings] == list(range(1, len(solutions) + 1))
+        points = {int(_nbgrader(t)["grade_id"].split("_")[1]): _nbgrader(t)["points"] for t in tests}
+        assert {int(n): int(p) for n, p in headings} == points, "points in headings match the grade cells"
+
+    def test_outputs_are_stored_and_portable(self, path):
+        nb = nbformat.read(path, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.execution_count is not None for c in code), "run make outputs"
+        for cell in code:
+            assert not set(cell.metadata) & {"execution", "ExecuteTime", "collapsed", "scrolled"}
+            for output in cell.outputs:
+                assert output.output_type != "error", f"stored error in: {cell.source[:60]}"
+                assert output.get("name") != "stderr", f"stored stderr in: {cell.source[:60]}"
+                text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
+                assert not re.search(r"/(root|home|Users|work|tmp)/", text), f"machine path in output: {text[:80]}"
+
+
+def test_course_mirrors_solutions():
+    released = {p.parent.name for p in lesson_notebooks(ROOT / "course")}
+    assert released == {p.parent.name for p in SOLUTIONS}, "run make release"
+
+
+@pytest.mark.parametrize("path", lesson_notebooks(ROOT / "course"), ids=lambda p: p.parent.name)
+def test_course_has_no_solutions_hidden_tests_or_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        assert "BEGIN SOLUTION" not in cell.source and "HIDDEN TESTS" not in cell.source
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+        if _nbgrader(cell).get("solution"):
+            assert "raise NotImplementedError()" in cell.source

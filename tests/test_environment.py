@@ -1,0 +1,46 @@
+"""The pins agree everywhere: pyproject.toml, environment.yml and the lock file."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from packaging.requirements import Requirement
+
+
+def _pyproject_pins(root):
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    return {str(Requirement(d)) for d in deps}
+
+
+def _environment_pins(root):
+    text = (root / "environment.yml").read_text()
+    block = text.split("- pip:", 1)[1]
+    return {str(Requirement(m)) for m in re.findall(r"^\s+- ([^#\s]+)", block, flags=re.M)}
+
+
+def test_environment_yml_pins_equal_pyproject(root):
+    assert _environment_pins(root) == _pyproject_pins(root)
+
+
+def test_every_pin_is_exact_and_locked_at_the_same_version(root):
+    lock = {}
+    for line in (root / "requirements" / "constraints.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            lock[re.sub(r"[-_.]+", "-", name).lower()] = version
+    for pin in map(Requirement, _pyproject_pins(root)):
+        spec = list(pin.specifier)
+        assert len(spec) == 1 and spec[0].operator == "==", f"{pin} should be pinned with =="
+        assert lock.get(re.sub(r"[-_.]+", "-", pin.name).lower()) == spec[0].version, f"{pin} differs from the lock"
+
+
+def test_pandas_is_below_3(root):
+    pins = {Requirement(p).name: Requirement(p) for p in _pyproject_pins(root)}
+    assert not pins["pandas"].specifier.contains("3.0.0"), "pyspark 4.3 warns on stderr with pandas 3"
+
+
+def test_conda_environment_has_python_311_and_java_17(root):
+    text = (root / "environment.yml").read_text()
+    assert re.search(r"^\s+- python=3\.1[1-9]", text, flags=re.M)
+    assert re.search(r"^\s+- openjdk=(1[7-9]|2\d)", text, flags=re.M)

@@ -1,0 +1,60 @@
+"""The nbgrader round trip on every lesson, in a temporary course copy, with real Spark.
+
+One autograde run per lesson executes both versions once: the solution submitted as a student
+(full marks) and the untouched release (0 on every graded cell; and every cell that is not an
+exercise or its check runs without error, so learners never meet a broken notebook).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.grading import grade
+from tools.notebooks import lesson_notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.notebooks
+
+
+def _exercise_cell(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("solution") or meta.get("grade"))
+
+
+@pytest.mark.parametrize("lesson", [p.parent.name for p in lesson_notebooks(ROOT / "solutions")])
+def test_solution_scores_full_marks_release_scores_zero(lesson, tmp_path):
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "solutions" / lesson, course / "solutions" / lesson)
+    for student, source in (("solution", ROOT / "solutions"), ("blank", ROOT / "course")):
+        target = course / "submitted" / student / lesson
+        target.mkdir(parents=True)
+        shutil.copy(source / lesson / f"{lesson}.ipynb", target)
+
+    graded = {r.student: r for r in grade(course, lesson)}
+
+    solution, blank = graded["solution"], graded["blank"]
+    assert solution.problems == [] and blank.problems == []
+    assert solution.cells and all(score == top for score, top in solution.cells.values()), solution.cells
+    assert solution.score == solution.max_score > 0
+    assert set(blank.cells) == set(solution.cells)
+    assert all(score == 0 for score, _ in blank.cells.values()), blank.cells
+
+    executed = nbformat.read(course / "autograded" / "blank" / lesson / f"{lesson}.ipynb", as_version=4)
+    broken = [c.source[:80] for c in executed.cells if c.cell_type == "code" and not _exercise_cell(c)
+              and any(o.output_type == "error" for o in c.outputs)]
+    assert broken == [], f"cells that fail in the learner's release: {broken}"
+
+    feedback = (course / "feedback" / "solution" / lesson / f"{lesson}.html").read_text()
+    assert "BEGIN HIDDEN TESTS" not in feedback
+    hidden = [line.strip() for c in nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", 4).cells
+              if "### BEGIN HIDDEN TESTS" in c.source
+              for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
+              if line.strip().startswith("assert")]
+    assert hidden and not any(line in feedback for line in hidden), "feedback shows hidden tests"
+    assert "grades.csv" in {p.name for p in course.iterdir()}
