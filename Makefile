@@ -30,7 +30,8 @@ bootstrap:
 
 lab: bootstrap
 	@$(PY) -m sparkcourse workspace
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=workspace --ServerApp.ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=workspace --ServerApp.ip=127.0.0.1 $(LAB_ARGS) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: bootstrap
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions

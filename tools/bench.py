@@ -1,0 +1,116 @@
+"""`make bench`: time every solutions notebook and the test suites on this machine.
+
+Per notebook: wall seconds, Spark session start seconds (the cell that calls get_spark),
+peak memory of the kernel and its JVM together. Then the wall time of `make test-fast` and
+`make test`. Notebooks run in temporary copies (stored outputs are not touched), with the
+environment the tests use. Results are printed and written to bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tools.notebooks import KERNEL_NAME, lesson_notebooks, test_environment  # noqa: E402
+
+TEST_COMMAND = [sys.executable, "-m", "pytest", "-q", "-n", os.environ.get("JOBS", "2"), "--dist", "loadfile",
+                "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "tests", "solutions"]
+FAST_COMMAND = [sys.executable, "-m", "pytest", "-q", "-m", "not notebooks", "tests"]
+
+
+class PeakMemory:
+    """Polls the resident memory of all this process's descendants (kernel + JVM)."""
+
+    def __init__(self, interval: float = 0.2):
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def _seconds(cell) -> float:
+    timing = cell.metadata.get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return float("nan")
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (parse(end) - parse(start)).total_seconds()
+
+
+def bench_notebook(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name=KERNEL_NAME, record_timing=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    started = time.monotonic()
+    with PeakMemory() as memory:
+        client.execute()
+    wall = time.monotonic() - started
+    session_cells = [c for c in nb.cells if c.cell_type == "code" and "get_spark(" in c.source]
+    return {"notebook": path.parent.name, "wall": wall,
+            "spark_start": _seconds(session_cells[0]) if session_cells else float("nan"),
+            "peak_gib": memory.peak / 2**30}
+
+
+def timed(command: list[str]) -> tuple[float, int]:
+    started = time.monotonic()
+    code = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    return time.monotonic() - started, code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lesson", help="only notebooks whose name starts with this")
+    parser.add_argument("--no-suite", action="store_true", help="skip timing make test / test-fast")
+    args = parser.parse_args()
+    os.environ.update(test_environment())
+    rows = []
+    for path in lesson_notebooks(ROOT / "solutions", args.lesson):
+        rows.append(bench_notebook(path))
+        row = rows[-1]
+        print(f"{row['notebook']:<28} {row['wall']:6.1f} s   spark start {row['spark_start']:5.1f} s   "
+              f"peak {row['peak_gib']:.2f} GiB", flush=True)
+    lines = [f"# Benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores", "",
+             "| notebook | wall s | Spark start s | peak memory GiB |", "|---|---:|---:|---:|"]
+    lines += [f"| {r['notebook']} | {r['wall']:.1f} | {r['spark_start']:.1f} | {r['peak_gib']:.2f} |" for r in rows]
+    if not args.no_suite:
+        for name, command in (("make test-fast", FAST_COMMAND), ("make test", TEST_COMMAND)):
+            seconds, code = timed(command)
+            lines.append(f"| **{name}** (total) | {seconds:.1f} | | {'passed' if code == 0 else f'FAILED ({code})'} |")
+    report = "\n".join(lines)
+    (ROOT / "bench").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results.md").write_text(report + "\n")
+    print("\n" + report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""`make check N=03`: validate your workspace copy of lesson 03 with nbgrader.
+
+It runs the notebook top to bottom and reports the checks that fail. Instructors grade with
+more (hidden) checks. Note: solutions/ is public in this repository, so a graded cohort should
+work from a private fork whose solutions/ is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from sparkcourse.workspace import workspace_dir  # noqa: E402
+from tools.notebooks import lesson_notebooks, test_environment  # noqa: E402
+
+
+def main() -> int:
+    number = sys.argv[1].zfill(2) if len(sys.argv) > 1 else ""
+    found = lesson_notebooks(workspace_dir(), number) if workspace_dir().is_dir() else []
+    if not number or len(found) != 1:
+        print(f"No lesson {number!r} in {workspace_dir()}: run `make lab` once, then `make check N=00`.",
+              file=sys.stderr)
+        return 2
+    env = {**os.environ, **test_environment()}
+    return subprocess.run([sys.executable, "-m", "nbgrader", "validate", str(found[0])], cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
