@@ -8,6 +8,7 @@ import sys
 from importlib import metadata
 
 from sparkcourse.java import JavaError, find_java
+from sparkcourse.session import cds_archive_path
 
 MIN_PYTHON = (3, 11)
 PACKAGES = ["pyspark", "nbgrader", "mlflow", "pandas", "numpy", "jupyterlab"]
@@ -29,6 +30,9 @@ def report() -> tuple[str, list[str]]:
     try:
         java = find_java()
         lines.append(f"Java        {java.version}  ({java.java}, from {java.source})")
+        archive = cds_archive_path(java)
+        lines.append(f"JVM cache   {'ready' if archive.exists() else 'not built: run python -m sparkcourse warmup'}"
+                     f"  ({archive})")
     except JavaError as exc:
         lines.append("Java        none usable")
         problems.append(str(exc))
