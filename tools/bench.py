@@ -25,9 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tools.notebooks import KERNEL_NAME, lesson_notebooks, test_environment  # noqa: E402
 
-TEST_COMMAND = [sys.executable, "-m", "pytest", "-q", "-n", os.environ.get("JOBS", "2"), "--dist", "loadfile",
-                "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "tests", "solutions"]
-FAST_COMMAND = [sys.executable, "-m", "pytest", "-q", "-m", "not notebooks", "tests"]
+SUITES = {"make test-fast": ["make", "test-fast"], "make test": ["make", "test"]}
 
 
 class PeakMemory:
@@ -103,7 +101,7 @@ def main() -> None:
              "| notebook | wall s | Spark start s | peak memory GiB |", "|---|---:|---:|---:|"]
     lines += [f"| {r['notebook']} | {r['wall']:.1f} | {r['spark_start']:.1f} | {r['peak_gib']:.2f} |" for r in rows]
     if not args.no_suite:
-        for name, command in (("make test-fast", FAST_COMMAND), ("make test", TEST_COMMAND)):
+        for name, command in SUITES.items():
             seconds, code = timed(command)
             lines.append(f"| **{name}** (total) | {seconds:.1f} | | {'passed' if code == 0 else f'FAILED ({code})'} |")
     report = "\n".join(lines)
