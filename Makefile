@@ -34,7 +34,7 @@ lab: bootstrap
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: bootstrap
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 test-fast: bootstrap
 	$(PY) -m pytest -m "not notebooks" tests

@@ -34,11 +34,3 @@ def spark():
 def root() -> Path:
     return ROOT
 
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Under `pytest -n --dist loadgroup`, a notebook's nbval cells stay together, in order, on one
-    worker (they share its kernel); every other test is spread over the workers one by one."""
-    for item in items:
-        if item.path.suffix == ".ipynb":
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))

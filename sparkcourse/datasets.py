@@ -291,6 +291,11 @@ PENGUINS_SCHEMA = (
     "species STRING, island STRING, bill_length_mm DOUBLE, bill_depth_mm DOUBLE, "
     "flipper_length_mm INT, body_mass_g INT, sex STRING, year INT"
 )
+WINE_SCHEMA = (
+    "cultivar INT, alcohol DOUBLE, malic_acid DOUBLE, ash DOUBLE, alcalinity_of_ash DOUBLE, "
+    "magnesium DOUBLE, total_phenols DOUBLE, flavanoids DOUBLE, nonflavanoid_phenols DOUBLE, "
+    "proanthocyanins DOUBLE, color_intensity DOUBLE, hue DOUBLE, od280_od315 DOUBLE, proline DOUBLE"
+)
 RATINGS_SCHEMA = "userId INT, movieId INT, rating FLOAT, timestamp LONG"
 MOVIES_SCHEMA = "movieId INT, title STRING, genres STRING"
 
@@ -304,6 +309,11 @@ def load_penguins(spark):
     return _read_csv(spark, fetch("penguins") / "penguins.csv", PENGUINS_SCHEMA, nullValue="NA")
 
 
+def load_wine(spark):
+    """The 178 UCI wines: ``cultivar`` (1-3) and 13 chemical measurements."""
+    return _read_csv(spark, fetch("wine") / "wine.csv", WINE_SCHEMA)
+
+
 def load_ratings(spark, path: str | os.PathLike | None = None):
     """MovieLens ratings (userId, movieId, rating, timestamp); or your own CSV with those columns."""
     return _read_csv(spark, path or fetch("ml-latest-small") / "ratings.csv", RATINGS_SCHEMA)
@@ -312,3 +322,58 @@ def load_ratings(spark, path: str | os.PathLike | None = None):
 def load_movies(spark, path: str | os.PathLike | None = None):
     """MovieLens movies (movieId, title, genres); or your own CSV with those columns."""
     return _read_csv(spark, path or fetch("ml-latest-small") / "movies.csv", MOVIES_SCHEMA, escape='"')
+
+
+# --- data that ships with the installed pyspark, and a corpus made from its documentation ---
+
+def spark_sample(relative: str) -> Path:
+    """A file of Spark's own sample data shipped inside pyspark, e.g. ``mllib/sample_libsvm_data.txt``."""
+    import pyspark
+
+    path = Path(pyspark.__file__).parent / "data" / relative
+    if not path.exists():
+        raise DatasetError(
+            f"{path} is missing: this pyspark was installed without Spark's sample data. "
+            "Reinstall the pinned version with make lab (pip install pyspark==4.3.0)."
+        )
+    return path
+
+
+ML_DOC_MODULES = ("feature", "classification", "regression", "clustering", "recommendation", "fpm",
+                  "evaluation", "tuning", "stat")
+
+
+def _first_paragraph(doc: str) -> str:
+    """The docstring's first paragraph as plain text (reStructuredText roles removed)."""
+    paragraph = doc.strip().split("\n\n")[0]
+    paragraph = re.sub(r":py:[a-z]+:`~?([^`]+)`", r"\1", paragraph)
+    paragraph = re.sub(r"\s*<https?://[^>]+>_*", "", paragraph).replace(":math:", "")
+    paragraph = re.sub(r"`+([^`]+)`+_*", r"\1", paragraph)
+    paragraph = re.sub(r"\[\[([^\]]+)\]\]", r"\1", paragraph)
+    return " ".join(paragraph.split())
+
+
+def ml_docs_rows() -> list[tuple[str, str, str]]:
+    """(module, class name, first paragraph of its docstring) for every public pyspark.ml class."""
+    import importlib
+    import inspect
+
+    rows = []
+    for module_name in ML_DOC_MODULES:
+        module = importlib.import_module(f"pyspark.ml.{module_name}")
+        for name in sorted(getattr(module, "__all__", [])):
+            obj = getattr(module, name, None)
+            if inspect.isclass(obj) and obj.__module__ == module.__name__ and (obj.__doc__ or "").strip():
+                text = _first_paragraph(obj.__doc__)
+                if len(text.split()) >= 3:
+                    rows.append((module_name, name, text))
+    return rows
+
+
+def load_spark_ml_docs(spark):
+    """A small real text corpus: one row per public pyspark.ml class (Apache-2.0, from pyspark itself).
+
+    Columns: ``module`` (feature, classification, ...), ``name`` and ``text`` (the first paragraph
+    of the class's documentation). Rows are ordered by module, then name.
+    """
+    return spark.createDataFrame(ml_docs_rows(), "module STRING, name STRING, text STRING")

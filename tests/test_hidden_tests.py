@@ -33,6 +33,50 @@ def mass_by_species_and_sex(df):
             .orderBy("species", "sex"))
 ''',
     },
+    "01_dataframes": {
+        # hard-coded: returns the penguins already loaded, whatever file it is given
+        "ex01_1_read_json": '''
+def read_penguins_json(spark, path):
+    return penguins
+''',
+        # half done: forgets to drop duplicate rows
+        "ex01_2_clean": '''
+def clean_penguins(df):
+    return (df.dropna(subset=["bill_length_mm", "bill_depth_mm"]).fillna({"sex": "unknown"})
+            .withColumn("bill_ratio", F.round(F.col("bill_length_mm") / F.col("bill_depth_mm"), 2))
+            .select("species", "island", "sex", "bill_length_mm", "bill_depth_mm", "body_mass_g", "bill_ratio")
+            .orderBy("species", "island", "bill_ratio"))
+''',
+        # hard-coded: the split made earlier in the notebook, whatever the arguments
+        "ex01_3_split": '''
+def split(df, test_fraction, seed):
+    return train, test
+''',
+    },
+    "02_transformers": {
+        # half done: default (frequency) order, which happens to be alphabetical for islands
+        "ex02_1_encode": '''
+def index_and_encode(df, column):
+    indexed = StringIndexer(inputCol=column, outputCol=f"{column}_idx", handleInvalid="keep").fit(df).transform(df)
+    return OneHotEncoder(inputCol=f"{column}_idx", outputCol=f"{column}_vec").fit(indexed).transform(indexed)
+''',
+        # half done: the mean instead of the median
+        "ex02_2_assemble": '''
+def assemble_features(df, numeric_cols, vector_cols):
+    filled = [f"{c}_filled" for c in numeric_cols]
+    imputed = Imputer(inputCols=numeric_cols, outputCols=filled).fit(df).transform(df)
+    return VectorAssembler(inputCols=filled + list(vector_cols), outputCol="features").transform(imputed)
+''',
+        # half done: counts stop words too
+        "ex02_3_tfidf": '''
+def tfidf_features(df, vocab_size):
+    words = RegexTokenizer(inputCol="text", outputCol="words", pattern="[^a-z]+").transform(df)
+    terms = words.withColumn("terms", F.col("words"))
+    counter = CountVectorizer(inputCol="terms", outputCol="tf", vocabSize=vocab_size).fit(terms)
+    counted = counter.transform(terms)
+    return IDF(inputCol="tf", outputCol="tfidf").fit(counted).transform(counted), counter.vocabulary
+''',
+    },
 }
 
 
