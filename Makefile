@@ -40,7 +40,6 @@ test-fast: bootstrap
 	$(PY) -m pytest -m "not notebooks" tests
 
 check: bootstrap
-	@if [ -z "$(N)" ]; then echo "usage: make check N=03"; exit 2; fi
 	$(PY) tools/check_lesson.py $(N)
 
 release: bootstrap
@@ -51,7 +50,6 @@ outputs: bootstrap
 	$(PY) tools/release.py
 
 grade: bootstrap
-	@if [ -z "$(A)" ]; then echo "usage: make grade A=00_setup"; exit 2; fi
 	$(PY) tools/grade.py $(A)
 
 bench: bootstrap

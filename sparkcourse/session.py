@@ -73,7 +73,8 @@ def java_options(archive: Path | None = None, fast: bool = True, dump_to: Path |
         elif archive is not None and archive.exists():
             # A stale or foreign archive is ignored by the JVM; keep its warning out of the way.
             opts += [f"-XX:SharedArchiveFile={archive}", "-Xlog:cds=off", "-Xlog:cds+dynamic=off"]
-    return " ".join(opts)
+    # Spark splits this string on spaces unless quoted (a project under "My Courses/" must work).
+    return " ".join(f'"{opt}"' if " " in opt else opt for opt in opts)
 
 
 def build_conf(

@@ -95,3 +95,9 @@ def test_real_session_has_the_settings_and_is_reused(spark):
     assert spark.sparkContext.getConf().get("spark.ui.showConsoleProgress") == "false"
     numbers = spark.range(10)
     assert numbers.groupBy((numbers.id % 2).alias("k")).count().count() == 2
+
+
+def test_paths_with_spaces_stay_one_jvm_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARKCOURSE_WORKDIR", str(tmp_path / "My Courses" / "work"))
+    options = session.java_options(fast=False)
+    assert f'"-Dderby.system.home={tmp_path / "My Courses" / "work" / "derby"}"' in options

@@ -19,9 +19,12 @@ from tools.notebooks import lesson_notebooks, test_environment  # noqa: E402
 
 
 def main() -> int:
-    number = sys.argv[1].zfill(2) if len(sys.argv) > 1 else ""
+    number = sys.argv[1].zfill(2) if len(sys.argv) > 1 and sys.argv[1] else ""
+    if not number:
+        print("usage: make check N=03  (the lesson number)", file=sys.stderr)
+        return 2
     found = lesson_notebooks(workspace_dir(), number) if workspace_dir().is_dir() else []
-    if not number or len(found) != 1:
+    if len(found) != 1:
         print(f"No lesson {number!r} in {workspace_dir()}: run `make lab` once, then `make check N=00`.",
               file=sys.stderr)
         return 2

@@ -17,10 +17,10 @@ from tools.grading import grade, summary  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("assignment", help="e.g. 00_setup")
+    parser.add_argument("assignment", nargs="?", default="", help="e.g. 00_setup")
     args = parser.parse_args()
-    if not (ROOT / "solutions" / args.assignment).is_dir():
-        print(f"No lesson solutions/{args.assignment}/", file=sys.stderr)
+    if not args.assignment or not (ROOT / "solutions" / args.assignment).is_dir():
+        print(f"usage: make grade A=<lesson folder>, e.g. A=00_setup (not {args.assignment!r})", file=sys.stderr)
         return 2
     graded = grade(ROOT, args.assignment)
     print(summary(args.assignment, graded))
