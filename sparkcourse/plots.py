@@ -132,3 +132,26 @@ def metric_curve(values: Sequence, metrics: Sequence[float] | dict, xlabel: str,
     ax.grid(alpha=0.3)
     plt.close(fig)
     return fig
+
+
+def residuals(predictions, label_col: str = "label", prediction_col: str = "prediction", title: str = "Residuals"):
+    """Residual (true - predicted) against predicted value: a good model leaves a shapeless band around 0."""
+    data = predictions.select(predictions[label_col].cast("double").alias("y"),
+                              predictions[prediction_col].cast("double").alias("p")).toPandas()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(data["p"], data["y"] - data["p"], s=10, alpha=0.6)
+    ax.axhline(0, color="grey", ls="--")
+    ax.set(xlabel="predicted", ylabel="true - predicted", title=title)
+    plt.close(fig)
+    return fig
+
+
+def scatter_2d(points, x: str, y: str, colour: str, title: str | None = None):
+    """A 2-D scatter of a small pandas DataFrame, one colour per value of ``colour``."""
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for value, group in points.groupby(colour, sort=True):
+        ax.scatter(group[x], group[y], s=14, label=str(value))
+    ax.set(xlabel=x, ylabel=y, title=title or f"{y} against {x}")
+    ax.legend(title=colour)
+    plt.close(fig)
+    return fig

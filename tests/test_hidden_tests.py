@@ -77,6 +77,63 @@ def tfidf_features(df, vocab_size):
     return IDF(inputCol="tf", outputCol="tfidf").fit(counted).transform(counted), counter.vocabulary
 ''',
     },
+    "03_classification": {
+        # half done: fits and returns the forest but never saves it
+        "ex03_1_fit_save": '''
+def fit_and_save(train_df, path):
+    return RandomForestClassifier(numTrees=20, maxDepth=4, seed=SEED).fit(train_df)
+''',
+        # half done: counts right, but precision and recall swapped
+        "ex03_2_metrics": '''
+def binary_metrics(predictions):
+    counts = {(r.label, r.prediction): r["count"] for r in predictions.groupBy("label", "prediction").count().collect()}
+    tp, fp = counts.get((1.0, 1.0), 0), counts.get((0.0, 1.0), 0)
+    tn, fn = counts.get((0.0, 0.0), 0), counts.get((1.0, 0.0), 0)
+    recall, precision = tp / (tp + fp), tp / (tp + fn)
+    return {"tp": tp, "fp": fp, "tn": tn, "fn": fn, "accuracy": (tp + tn) / (tp + fp + tn + fn),
+            "precision": precision, "recall": recall, "f1": 2 * precision * recall / (precision + recall)}
+''',
+        # hard-coded: a plausible number that is not computed from df
+        "ex03_3_baseline": '''
+def majority_baseline_accuracy(df):
+    return 0.5
+''',
+    },
+    "04_regression": {
+        # half done: the mean of the test set instead of the training set
+        "ex04_1_baseline": '''
+def baseline_rmse(train_df, test_df):
+    mean = test_df.agg(F.avg("label")).first()[0]
+    return RegressionEvaluator(metricName="rmse").evaluate(test_df.withColumn("prediction", F.lit(mean)))
+''',
+        # half done: lasso instead of ridge
+        "ex04_2_ridge": '''
+def fit_ridge(train_df, reg_param):
+    return LinearRegression(regParam=reg_param, elasticNetParam=1.0).fit(train_df)
+''',
+        # too weak: one tree stump does not beat the baseline by the margin
+        "ex04_3_beat_baseline": '''
+def good_regressor(train_df):
+    return DecisionTreeRegressor(maxDepth=1).fit(train_df)
+''',
+    },
+    "05_clustering": {
+        # half done: no seed, and the default k instead of the one asked for
+        "ex05_1_silhouette": '''
+def kmeans_silhouette(df, k):
+    return ClusteringEvaluator().evaluate(KMeans().fit(df).transform(df))
+''',
+        # hard-coded: right for the wines only
+        "ex05_2_choose_k": '''
+def choose_k(df, candidates):
+    return 3
+''',
+        # half done: indices instead of words
+        "ex05_3_top_words": '''
+def top_words(lda_model, vocabulary, n):
+    return [list(map(str, row.termIndices)) for row in lda_model.describeTopics(n).orderBy("topic").collect()]
+''',
+    },
 }
 
 

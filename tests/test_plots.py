@@ -58,3 +58,15 @@ def test_metric_curve_labels():
     ax = fig.axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale()) == ("rank", "RMSE", "log")
     assert len(ax.lines) == 2
+
+
+def test_residuals_and_scatter(spark):
+    import pandas as pd
+
+    df = spark.createDataFrame([(1.0, 1.5), (2.0, 1.0), (3.0, 3.0)], ["label", "prediction"])
+    fig = plots.residuals(df)
+    x, y = fig.axes[0].collections[0].get_offsets().T
+    assert sorted(zip(x.tolist(), y.tolist())) == [(1.0, 1.0), (1.5, -0.5), (3.0, 0.0)]
+    points = pd.DataFrame({"pc1": [0, 1, 2], "pc2": [1, 0, 1], "cluster": [0, 1, 1]})
+    fig = plots.scatter_2d(points, "pc1", "pc2", "cluster")
+    assert len(fig.axes[0].collections) == 2 and fig.axes[0].get_xlabel() == "pc1"
