@@ -134,6 +134,27 @@ def top_words(lda_model, vocabulary, n):
     return [list(map(str, row.termIndices)) for row in lda_model.describeTopics(n).orderBy("topic").collect()]
 ''',
     },
+    "06_params": {
+        # half done: only values set by hand, None for defaults
+        "ex06_1_read": '''
+def param_values(stage, names):
+    return {name: stage.getOrDefault(stage.getParam(name)) if stage.isSet(stage.getParam(name)) else None
+            for name in names}
+''',
+        # wrong: sets the values on the estimator instead of overriding them
+        "ex06_2_override": '''
+def fit_with(estimator, df, overrides):
+    for name, value in overrides.items():
+        estimator.set(estimator.getParam(name), value)
+    return estimator.fit(df)
+''',
+        # half done: sorted accuracies, not in grid order
+        "ex06_3_grid": '''
+def grid_accuracies(estimator, train_df, test_df, grid):
+    evaluator = MulticlassClassificationEvaluator(metricName="accuracy")
+    return sorted(evaluator.evaluate(m.transform(test_df)) for m in estimator.fit(train_df, grid))
+''',
+    },
 }
 
 
