@@ -67,7 +67,9 @@ def java_options(archive: Path | None = None, fast: bool = True, dump_to: Path |
         f"-Dderby.system.home={workdir('derby')}",
     ]
     if fast:
-        opts.append("-XX:TieredStopAtLevel=1")
+        # C1-only JIT starts faster; its default 48 MB code cache fills up in a long notebook
+        # (then the JVM stops compiling and crawls), so give it room.
+        opts += ["-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=256m"]
         if dump_to is not None:
             opts.append(f"-XX:ArchiveClassesAtExit={dump_to}")
         elif archive is not None and archive.exists():

@@ -18,6 +18,7 @@ def test_defaults_are_small_and_deterministic():
     assert conf["spark.ui.enabled"] == "true"
     assert "-Duser.timezone=UTC" in conf["spark.driver.extraJavaOptions"]
     assert "-XX:TieredStopAtLevel=1" in conf["spark.driver.extraJavaOptions"]
+    assert "-XX:ReservedCodeCacheSize=256m" in conf["spark.driver.extraJavaOptions"]  # C1's 48 MB fills up
 
 
 def test_environment_overrides():
