@@ -1,8 +1,10 @@
 """The nbgrader round trip on every lesson, in a temporary course copy, with real Spark.
 
-One autograde run per lesson executes both versions once: the solution submitted as a student
-(full marks) and the untouched release (0 on every graded cell; and every cell that is not an
-exercise or its check runs without error, so learners never meet a broken notebook).
+Per lesson, one grading run with two students:
+- the untouched release, executed by nbgrader: 0 on every graded cell, and every cell that is not
+  an exercise or its check runs without error, so learners never meet a broken notebook;
+- the solution: full marks, graded by nbgrader on its stored outputs. Executing it again here would
+  repeat the nbval run over solutions/, which proves those outputs are exactly what a fresh run gives.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def test_solution_scores_full_marks_release_scores_zero(lesson, tmp_path):
         target.mkdir(parents=True)
         shutil.copy(source / lesson / f"{lesson}.ipynb", target)
 
-    graded = {r.student: r for r in grade(course, lesson)}
+    graded = {r.student: r for r in grade(course, lesson, from_stored_outputs=("solution",))}
 
     solution, blank = graded["solution"], graded["blank"]
     assert solution.problems == [] and blank.problems == []
