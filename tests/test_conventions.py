@@ -9,16 +9,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.notebooks import GRADE_ID_PATTERN, KERNEL_NAME, LESSON_PATTERN, lesson_notebooks
+from tools.notebooks import GRADE_ID_PATTERN, KERNEL_NAME, LESSON_PATTERN, lesson_notebooks, nbgrader_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 
 SOLUTIONS = lesson_notebooks(ROOT / "solutions")
 REQUIRED_HEADINGS = [r"^## Summary\b", r"^## Next\b"]
-
-
-def _nbgrader(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
 
 
 def _text(nb) -> str:
@@ -58,7 +54,7 @@ class TestSolutionNotebook:
         number = path.parent.name[:2]
         ids, solutions, tests = [], [], []
         for cell in nb.cells:
-            meta = _nbgrader(cell)
+            meta = nbgrader_meta(cell)
             if not meta:
                 continue
             ids.append(meta["grade_id"])
@@ -75,17 +71,17 @@ class TestSolutionNotebook:
         for cell in solutions:
             assert "### BEGIN SOLUTION" in cell.source and "### END SOLUTION" in cell.source
         for cell in tests:
-            meta = _nbgrader(cell)
+            meta = nbgrader_meta(cell)
             assert meta["grade_id"].endswith("_test") and meta.get("locked") and meta.get("points", 0) > 0
             body = ast.parse(cell.source).body
             assert isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and \
                 isinstance(body[0].value.value, str), f"{meta['grade_id']}: start with a docstring"
             assert "### BEGIN HIDDEN TESTS" in cell.source, f"{meta['grade_id']}: add hidden tests"
             prefix = meta["grade_id"][: -len("_test")]
-            assert any(_nbgrader(s)["grade_id"] == prefix for s in solutions), f"no solution cell {prefix}"
+            assert any(nbgrader_meta(s)["grade_id"] == prefix for s in solutions), f"no solution cell {prefix}"
         headings = re.findall(r"^### Exercise (\d+) · .+ \((\d+) points?\)$", _text(nb), flags=re.M)
         assert [int(n) for n, _ in headings] == list(range(1, len(solutions) + 1))
-        points = {int(_nbgrader(t)["grade_id"].split("_")[1]): _nbgrader(t)["points"] for t in tests}
+        points = {int(nbgrader_meta(t)["grade_id"].split("_")[1]): nbgrader_meta(t)["points"] for t in tests}
         assert {int(n): int(p) for n, p in headings} == points, "points in headings match the grade cells"
 
     def test_outputs_are_stored_and_portable(self, path):
@@ -113,5 +109,5 @@ def test_course_has_no_solutions_hidden_tests_or_outputs(path):
         assert "BEGIN SOLUTION" not in cell.source and "HIDDEN TESTS" not in cell.source
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None
-        if _nbgrader(cell).get("solution"):
+        if nbgrader_meta(cell).get("solution"):
             assert "raise NotImplementedError()" in cell.source

@@ -16,14 +16,14 @@ import nbformat
 import pytest
 
 from tools.grading import grade
-from tools.notebooks import lesson_notebooks
+from tools.notebooks import lesson_notebooks, nbgrader_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.notebooks
 
 
 def _exercise_cell(cell) -> bool:
-    meta = cell.metadata.get("nbgrader", {})
+    meta = nbgrader_meta(cell)
     return bool(meta.get("solution") or meta.get("grade"))
 
 

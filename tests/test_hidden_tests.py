@@ -11,9 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
-from tools.notebooks import KERNEL_NAME, lesson_notebooks
+from tools.notebooks import lesson_notebooks, nbgrader_meta, notebook_client
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
@@ -160,7 +158,7 @@ def grid_accuracies(estimator, train_df, test_df, grid):
 
 def _solution_ids(path: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
-    return [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    return [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("solution")]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
@@ -174,13 +172,12 @@ def test_every_exercise_has_a_wrong_answer_listed(lesson):
 def test_grade_cells_reject_wrong_answers(lesson):
     nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
     for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id in WRONG_ANSWERS[lesson]:
             cell.source = WRONG_ANSWERS[lesson][grade_id].strip()
-    NotebookClient(nb, kernel_name=KERNEL_NAME, allow_errors=True, timeout=300,
-                   resources={"metadata": {"path": str(ROOT / "solutions" / lesson)}}).execute()
+    notebook_client(nb, ROOT / "solutions" / lesson, allow_errors=True, timeout=300).execute()
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
+        meta = nbgrader_meta(cell)
         if meta.get("grade"):
             errors = [o for o in cell.outputs if o.output_type == "error"]
             assert errors, f"{meta['grade_id']} accepted a wrong answer"

@@ -2,8 +2,8 @@
 
 Per notebook: wall seconds, Spark session start seconds (the cell that calls get_spark),
 peak memory of the kernel and its JVM together. Then the wall time of `make test-fast` and
-`make test`. Notebooks run in temporary copies (stored outputs are not touched), with the
-environment the tests use. Results are printed and written to bench/results.md.
+`make test`. Notebooks run in memory (stored outputs are not touched), with the environment
+the tests use. Results are printed and written to bench/results.md.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from pathlib import Path
 
 import nbformat
 import psutil
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tools.notebooks import KERNEL_NAME, lesson_notebooks, test_environment  # noqa: E402
+from tools.notebooks import lesson_notebooks, notebook_client, test_environment  # noqa: E402
 
 SUITES = {"make test-fast": ["make", "test-fast"], "make test": ["make", "test"]}
 
@@ -67,8 +66,7 @@ def _seconds(cell) -> float:
 
 def bench_notebook(path: Path) -> dict:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=900, kernel_name=KERNEL_NAME, record_timing=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = notebook_client(nb, path.parent, timeout=900, record_timing=True)
     started = time.monotonic()
     with PeakMemory() as memory:
         client.execute()

@@ -14,25 +14,16 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tools.notebooks import KERNEL_NAME, lesson_notebooks, normalize_metadata, test_environment  # noqa: E402
+from tools.notebooks import lesson_notebooks, normalize_metadata, notebook_client, test_environment  # noqa: E402
 
 
 def execute(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
-    os.environ.update(test_environment())
     started = time.monotonic()
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name=KERNEL_NAME,
-        record_timing=False,
-        resources={"metadata": {"path": str(path.parent)}},
-    )
-    client.execute()
+    notebook_client(nb, path.parent, timeout=timeout, record_timing=False).execute()
     normalize_metadata(nb)
     nbformat.write(nb, path)
     return time.monotonic() - started
@@ -42,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lesson", help="only notebooks whose name starts with this, e.g. 03")
     args = parser.parse_args()
+    os.environ.update(test_environment())
     for path in lesson_notebooks(ROOT / "solutions", args.lesson):
         print(f"executing {path.relative_to(ROOT)} ...", flush=True)
         print(f"  stored outputs in {execute(path):.1f} s", flush=True)

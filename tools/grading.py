@@ -15,6 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from tools.notebooks import nbgrader_meta
+
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     """Run an nbgrader command in ``course``; raise with its output when it fails."""
@@ -56,9 +58,14 @@ def missing_grade_cells(course: Path, assignment: str, student: str, expected: s
     found = set()
     for path in (course / "submitted" / student / assignment).glob("*.ipynb"):
         nb = nbformat.read(path, as_version=4)
-        found |= {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells
-                  if c.metadata.get("nbgrader", {}).get("grade")}
+        found |= {nbgrader_meta(c).get("grade_id") for c in nb.cells if nbgrader_meta(c).get("grade")}
     return sorted(expected - found)
+
+
+def submitting_students(course: Path, assignment: str) -> list[str]:
+    """Students with a submitted/<student>/<assignment>/ folder, sorted."""
+    submitted = course / "submitted"
+    return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()) if submitted.is_dir() else []
 
 
 def results(course: Path, assignment: str) -> list[StudentResult]:
@@ -68,7 +75,7 @@ def results(course: Path, assignment: str) -> list[StudentResult]:
     out = []
     with Gradebook(db_url(course)) as gradebook:
         graded_cells = {c.name for nb in gradebook.find_assignment(assignment).notebooks for c in nb.grade_cells}
-        for student in sorted(p.name for p in (course / "submitted").iterdir() if (p / assignment).is_dir()):
+        for student in submitting_students(course, assignment):
             result = StudentResult(student)
             try:
                 submission = gradebook.find_submission(assignment, student)
@@ -94,8 +101,7 @@ def grade(course: Path, assignment: str, from_stored_outputs: tuple[str, ...] = 
     running it again (the tests use this for the solutions, whose stored outputs nbval proves are
     what a fresh run produces); everyone else is executed from scratch, as always in `make grade`.
     """
-    students = sorted(p.parent.name for p in (course / "submitted").glob(f"*/{assignment}") if p.is_dir()) \
-        if (course / "submitted").is_dir() else []
+    students = submitting_students(course, assignment)
     if not students:
         raise SystemExit(f"No submissions: put them in {course}/submitted/<student>/{assignment}/ first.")
     register(course, assignment)

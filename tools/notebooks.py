@@ -33,6 +33,18 @@ def lesson_notebooks(folder: Path, prefix: str | None = None) -> list[Path]:
     return found
 
 
+def nbgrader_meta(cell) -> dict:
+    """A cell's nbgrader metadata ({} for a cell nbgrader does not manage)."""
+    return cell.metadata.get("nbgrader", {})
+
+
+def notebook_client(nb, folder: Path, **options):
+    """An nbclient runner for ``nb`` with the course kernel, working in ``folder``."""
+    from nbclient import NotebookClient
+
+    return NotebookClient(nb, kernel_name=KERNEL_NAME, resources={"metadata": {"path": str(folder)}}, **options)
+
+
 def normalize_metadata(nb) -> None:
     """Keep only what does not vary between machines and runs."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
