@@ -155,3 +155,33 @@ def scatter_2d(points, x: str, y: str, colour: str, title: str | None = None):
     ax.legend(title=colour)
     plt.close(fig)
     return fig
+
+
+def pipeline_diagram(pipeline, title: str | None = None):
+    """The stages of a Pipeline (or PipelineModel) left to right: Estimators, which ``fit`` turns
+    into Models, in one colour; Transformers, used as they are, in another."""
+    from matplotlib.patches import FancyBboxPatch, Patch
+    from pyspark.ml import Estimator
+
+    stages = pipeline.getStages() if hasattr(pipeline, "getStages") else list(pipeline.stages)
+    colours = {"Estimator": "#f4a261", "Transformer": "#8ecae6"}
+    fig, ax = plt.subplots(figsize=(max(6.0, 2.1 * len(stages)), 1.9))
+    for i, stage in enumerate(stages):
+        kind = "Estimator" if isinstance(stage, Estimator) else "Transformer"
+        ax.add_patch(FancyBboxPatch((i * 2.1, 0), 1.7, 1, boxstyle="round,pad=0.05",
+                                    facecolor=colours[kind], edgecolor="black"))
+        name = type(stage).__name__
+        ax.text(i * 2.1 + 0.85, 0.5, name.replace("Model", "\nModel") if len(name) > 14 else name,
+                ha="center", va="center", fontsize=8)
+        if i:
+            ax.annotate("", xy=(i * 2.1 - 0.08, 0.5), xytext=(i * 2.1 - 0.32, 0.5),
+                        arrowprops={"arrowstyle": "->"})
+    ax.set_xlim(-0.2, len(stages) * 2.1 - 0.2)
+    ax.set_ylim(-0.3, 1.3)
+    ax.axis("off")
+    ax.legend(handles=[Patch(facecolor=c, edgecolor="black", label=k) for k, c in colours.items()],
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False)
+    ax.set_title(title or f"{type(pipeline).__name__}: {len(stages)} stages", fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

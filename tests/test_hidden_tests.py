@@ -153,6 +153,42 @@ def grid_accuracies(estimator, train_df, test_df, grid):
     return sorted(evaluator.evaluate(m.transform(test_df)) for m in estimator.fit(train_df, grid))
 ''',
     },
+    "07_pipelines": {
+        # half done: applies only the first override
+        "ex07_1_override": '''
+def fit_overriding(pipeline, df, stage_type, overrides):
+    stage = [s for s in pipeline.getStages() if isinstance(s, stage_type)][0]
+    name, value = next(iter(overrides.items()))
+    return pipeline.fit(df, {stage.getParam(name): value})
+''',
+        # half done: forgets body_mass_g among the features
+        "ex07_2_sex_pipeline": '''
+def sex_pipeline():
+    places = ["species", "island"]
+    return Pipeline(stages=[
+        StringIndexer(inputCol="sex", outputCol="label", stringOrderType="alphabetAsc"),
+        StringIndexer(inputCols=places, outputCols=[f"{c}_index" for c in places], handleInvalid="keep"),
+        OneHotEncoder(inputCols=[f"{c}_index" for c in places], outputCols=[f"{c}_vector" for c in places]),
+        VectorAssembler(inputCols=NUMERIC + [f"{c}_vector" for c in places], outputCol="features"),
+        LogisticRegression(),
+        IndexToString(inputCol="prediction", outputCol="predicted_sex", labels=["female", "male"]),
+    ])
+''',
+        # leaky: fits the stages on the training and the test rows
+        "ex07_3_honest": '''
+def honest_accuracy(stages, train_df, test_df):
+    fitted = Pipeline(stages=stages).fit(train_df.unionByName(test_df))
+    return MulticlassClassificationEvaluator(metricName="accuracy").evaluate(fitted.transform(test_df))
+''',
+        # not tuned: a "grid" of one value, picked by looking at the test set
+        "ex07_4_tune": '''
+def tune_gbt(train_df):
+    gbt = GBTRegressor(labelCol=LABEL, seed=SEED)
+    grid = ParamGridBuilder().addGrid(gbt.maxDepth, [1]).build()
+    return TrainValidationSplit(estimator=mass_pipeline(gbt), estimatorParamMaps=grid, evaluator=rmse,
+                                seed=SEED).fit(train_df)
+''',
+    },
 }
 
 

@@ -70,3 +70,19 @@ def test_residuals_and_scatter(spark):
     points = pd.DataFrame({"pc1": [0, 1, 2], "pc2": [1, 0, 1], "cluster": [0, 1, 1]})
     fig = plots.scatter_2d(points, "pc1", "pc2", "cluster")
     assert len(fig.axes[0].collections) == 2 and fig.axes[0].get_xlabel() == "pc1"
+
+
+def test_pipeline_diagram_colours_estimators_and_transformers():
+    from pyspark.ml import Pipeline
+    from pyspark.ml.feature import StringIndexer, VectorAssembler
+    from pyspark.ml.regression import LinearRegression
+
+    stages = [StringIndexer(inputCol="a", outputCol="b"), VectorAssembler(inputCols=["b"], outputCol="f"),
+              LinearRegression()]
+    fig = plots.pipeline_diagram(Pipeline(stages=stages))
+    ax = fig.axes[0]
+    names = [t.get_text() for t in ax.texts if t.get_text()]  # arrows are empty annotations
+    assert names == ["StringIndexer", "VectorAssembler", "LinearRegression"]
+    colours = [p.get_facecolor() for p in ax.patches]
+    assert colours[0] == colours[2] != colours[1]  # two Estimators, one Transformer
+    assert ax.get_title() == "Pipeline: 3 stages"
