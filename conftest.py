@@ -16,8 +16,12 @@ from tools.notebooks import test_environment  # noqa: E402
 
 # Set before any kernel or JVM starts: nbval's kernels inherit this environment.
 os.environ.update(test_environment())
-# Notebooks and tests write into a private work folder, never the learner's workdir/.
-os.environ.setdefault("SPARKCOURSE_WORKDIR", tempfile.mkdtemp(prefix="sparkcourse-workdir-"))
+# Notebooks and tests write into a private work folder, never the learner's workdir/. Each
+# pytest-xdist worker gets its own (workers inherit the controller's environment): two workers
+# running the same lesson at once must not save models into the same folder.
+if "PYTEST_XDIST_WORKER" in os.environ or "SPARKCOURSE_WORKDIR" not in os.environ:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["SPARKCOURSE_WORKDIR"] = tempfile.mkdtemp(prefix=f"sparkcourse-workdir-{worker}-")
 
 
 @pytest.fixture(scope="session")
