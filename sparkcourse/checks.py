@@ -107,7 +107,9 @@ def check_stage_types(pipeline, expected: Iterable[type | str], name: str = "the
 
     An expected Estimator also accepts its fitted Model (StringIndexer -> StringIndexerModel).
     """
-    stages = pipeline.getStages() if hasattr(pipeline, "getStages") else getattr(pipeline, "stages", None)
+    from sparkcourse.features import pipeline_stages
+
+    stages = pipeline_stages(pipeline)
     if stages is None:
         _fail(f"{name} should be a Pipeline or PipelineModel, but it is {type(pipeline).__name__}.")
     wanted = [t if isinstance(t, str) else t.__name__ for t in expected]

@@ -35,3 +35,11 @@ def slot_names(df, column: str = "features") -> list[str]:
     if not slots:
         raise ValueError(f"column {column!r} carries no ML attribute metadata (was it built by VectorAssembler?)")
     return [name for _, name in slots]
+
+
+def pipeline_stages(pipeline) -> list | None:
+    """The stages of a Pipeline (``getStages()``) or a PipelineModel (``.stages``); None for anything else."""
+    if hasattr(pipeline, "getStages"):
+        return list(pipeline.getStages())
+    stages = getattr(pipeline, "stages", None)
+    return None if stages is None else list(stages)

@@ -163,7 +163,9 @@ def pipeline_diagram(pipeline, title: str | None = None):
     from matplotlib.patches import FancyBboxPatch, Patch
     from pyspark.ml import Estimator
 
-    stages = pipeline.getStages() if hasattr(pipeline, "getStages") else list(pipeline.stages)
+    from sparkcourse.features import pipeline_stages
+
+    stages = pipeline_stages(pipeline)
     colours = {"Estimator": "#f4a261", "Transformer": "#8ecae6"}
     fig, ax = plt.subplots(figsize=(max(6.0, 2.1 * len(stages)), 1.9))
     for i, stage in enumerate(stages):

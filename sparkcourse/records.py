@@ -55,10 +55,10 @@ def _jsonable(value):
 
 def stage_params(model) -> list[dict]:
     """Class, uid and every param value (set or default) of each stage of a pipeline or model."""
-    stages = getattr(model, "stages", None)
-    if stages is None and hasattr(model, "getStages"):
-        stages = model.getStages()
-    if stages is None:
+    from sparkcourse.features import pipeline_stages
+
+    stages = pipeline_stages(model)
+    if stages is None:  # a single stage
         stages = [model]
     return [{"stage": type(s).__name__, "uid": s.uid,
              "params": {p.name: _jsonable(v) for p, v in sorted(s.extractParamMap().items(),
