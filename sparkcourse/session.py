@@ -44,18 +44,24 @@ def driver_memory(total_bytes: int | None = None) -> str:
     return f"{min(4, max(1, gib))}g"
 
 
-def cds_archive_path(java: JavaInstall) -> Path:
-    """The class-data-sharing archive for exactly this JVM and these Spark jars."""
-    import pyspark
+def cds_archive_path(java: JavaInstall, jars: Path | None = None) -> Path:
+    """The class-data-sharing archive for exactly this JVM and these Spark jar files.
 
-    jars = Path(pyspark.__file__).parent / "jars"
+    The JVM silently ignores an archive when any jar on the class path differs in path, size or
+    modification time from when the archive was made (a reinstalled pyspark, another .venv), so
+    all three are part of the key: a new install gets a new archive instead of a useless one.
+    """
+    if jars is None:
+        import pyspark
+
+        jars = Path(pyspark.__file__).parent / "jars"
     digest = hashlib.sha256()
     digest.update(os.path.realpath(java.java).encode())
     digest.update(java.raw.encode())
-    digest.update(pyspark.__version__.encode())
     if jars.is_dir():
         for jar in sorted(jars.iterdir()):
-            digest.update(f"{jar.name}:{jar.stat().st_size}".encode())
+            stat = jar.stat()
+            digest.update(f"{os.path.realpath(jar)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     return cache_dir("jvm") / f"spark-{digest.hexdigest()[:16]}.jsa"
 
 

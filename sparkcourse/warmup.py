@@ -38,11 +38,20 @@ def build_cds_archive(force: bool = False, timeout: float = 600) -> Path | None:
     if result.returncode == 0 and partial.exists() and partial.stat().st_size > 1_000_000:
         os.replace(partial, target)
         print(f"JVM class-data archive written in {time.monotonic() - started:.0f} s: {target}")
+        prune_archives(target.parent)
         return target
     partial.unlink(missing_ok=True)
     tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
     print(f"No JVM class-data archive (Spark still works, it only starts slower):\n{tail}")
     return None
+
+
+def prune_archives(folder: Path, keep: int = 3) -> list[Path]:
+    """Delete all but the ``keep`` newest archives (about 230 MB each; one per install of Spark)."""
+    archives = sorted(folder.glob("spark-*.jsa"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in archives[keep:]:
+        stale.unlink(missing_ok=True)
+    return archives[keep:]
 
 
 def _workload_and_dump(partial: Path) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
 from sparkcourse import session
@@ -53,6 +56,22 @@ def test_archive_is_keyed_on_the_jvm(tmp_path):
     assert session.cds_archive_path(a) != session.cds_archive_path(b)
 
 
+def test_archive_is_keyed_on_the_jar_files(tmp_path):
+    """The JVM rejects an archive whose jars were reinstalled: a new install needs a new archive."""
+    java = JavaInstall(tmp_path / "java", tmp_path, 17, "PATH", 'openjdk version "17"')
+    first, second = tmp_path / "venv1" / "jars", tmp_path / "venv2" / "jars"
+    for jars in (first, second):
+        jars.mkdir(parents=True)
+        (jars / "spark-core.jar").write_bytes(b"same bytes")
+    os.utime(second / "spark-core.jar", ns=(1, 1))
+    key = session.cds_archive_path(java, first)
+    assert key == session.cds_archive_path(java, first)
+    assert key != session.cds_archive_path(java, second), "another install (other path) must get its own archive"
+    shutil.copy2(first / "spark-core.jar", second / "spark-core.jar")
+    os.utime(first / "spark-core.jar", ns=(2_000_000_000, 2_000_000_000))
+    assert key != session.cds_archive_path(java, first), "a reinstalled jar (new mtime) must change the key"
+
+
 @pytest.mark.parametrize("gib, expected", [(2, "1g"), (8, "2g"), (24, "4g"), (256, "4g")])
 def test_driver_memory_fits_the_machine(gib, expected):
     assert session.driver_memory(gib * 2**30) == expected
@@ -102,3 +121,15 @@ def test_paths_with_spaces_stay_one_jvm_option(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARKCOURSE_WORKDIR", str(tmp_path / "My Courses" / "work"))
     options = session.java_options(fast=False)
     assert f'"-Dderby.system.home={tmp_path / "My Courses" / "work" / "derby"}"' in options
+
+
+def test_only_the_newest_archives_are_kept(tmp_path):
+    from sparkcourse.warmup import prune_archives
+
+    for age, name in enumerate(["spark-new.jsa", "spark-mid.jsa", "spark-old.jsa", "spark-oldest.jsa"]):
+        (tmp_path / name).write_bytes(b"x")
+        os.utime(tmp_path / name, (1_000_000 - age * 1000, 1_000_000 - age * 1000))
+    (tmp_path / "notes.txt").write_text("not an archive")
+    removed = prune_archives(tmp_path, keep=2)
+    assert sorted(p.name for p in removed) == ["spark-old.jsa", "spark-oldest.jsa"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "spark-mid.jsa", "spark-new.jsa"]
