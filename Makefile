@@ -16,7 +16,7 @@ JOBS ?= 2
 help:
 	@echo "make lab          set up (first time) and open JupyterLab on your workspace"
 	@echo "make test         set up, then run every test (executes every notebook)"
-	@echo "make test-fast    tests that execute no notebook"
+	@echo "make test-fast    tests that execute no notebook and start no server"
 	@echo "make check N=03   nbgrader-validate your workspace copy of lesson 03"
 	@echo "make release      regenerate course/ from solutions/ (instructors)"
 	@echo "make outputs      re-execute solutions/ and store their outputs (instructors)"
@@ -37,7 +37,7 @@ test: bootstrap
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 test-fast: bootstrap
-	$(PY) -m pytest -m "not notebooks" tests
+	$(PY) -m pytest -m "not notebooks and not servers" tests
 
 check: bootstrap
 	$(PY) tools/check_lesson.py $(N)

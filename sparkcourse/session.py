@@ -114,6 +114,15 @@ def build_conf(
     return conf
 
 
+def java_start_options(env: dict | None = None) -> str:
+    """The driver's JVM start-up options, for a JVM that another program starts (an MLflow model
+    server's Spark): pass them as ``JDK_JAVA_OPTIONS``. Empty when the levers are switched off."""
+    env = os.environ if env is None else env
+    if not _flag(env, "SPARKCOURSE_FAST_JVM"):
+        return ""
+    return java_options(cds_archive_path(ensure_java_home()), fast=True)
+
+
 def get_spark(app_name: str = "sparkcourse", **conf: str):
     """The course's SparkSession: reuses an active one, else starts a tuned local one.
 

@@ -1,0 +1,212 @@
+"""Servers a lesson starts as child processes: the MLflow tracking UI and an MLflow model server.
+
+Each :class:`Service` listens on 127.0.0.1 only, on a free port unless told otherwise, writes its
+log under the work folder, is ready-checked over HTTP with a timeout, and is always stopped:
+``stop()``, the end of a ``with`` block, the end of the Python process, or (on Linux) even the
+sudden death of the notebook kernel. The server runs under a small supervisor that stops the
+server's whole process group, JVM included, when told to stop or when its parent dies::
+
+    with model_server("models:/penguin-sex@champion", tracking_uri) as server:
+        requests.post(server.url + "/invocations", json=payload)
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Sequence
+
+from sparkcourse.paths import workdir
+
+HOST = "127.0.0.1"
+_RUNNING: set["Service"] = set()
+
+
+class ServiceError(RuntimeError):
+    """A server could not start, or did not become ready; the message says why and what to do."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "(no log)"
+    return "\n".join(text[-lines:]) or "(empty log)"
+
+
+class Service:
+    """One server process: started, ready-checked, logged and stopped for sure."""
+
+    def __init__(self, name: str, command: Sequence[str], port: int | None = None,
+                 ready_path: str = "/", env: dict | None = None, timeout: float = 120):
+        if port is None:
+            port = free_port()
+        elif port_in_use(port):
+            raise ServiceError(
+                f"Port {port} on {HOST} is already in use, so the {name} cannot listen there. "
+                "Stop the program using it, or pass port=None to pick a free port.")
+        self.name, self.port, self.ready_path, self.timeout = name, port, ready_path, timeout
+        self.command = [str(part).replace("{port}", str(port)) for part in command]
+        self.env = env
+        self.log_path = workdir("services") / f"{name.replace(' ', '-')}-{port}.log"
+        self.process: subprocess.Popen | None = None
+        self.ready_seconds: float | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, wait: bool = True) -> "Service":
+        """Start the server and wait until it answers ``ready_path`` with HTTP 200.
+
+        ``wait=False`` returns at once (do other work while it starts); call :meth:`wait_ready` later.
+        """
+        if self.running:
+            return self
+        started = time.monotonic()
+        env = dict(os.environ if self.env is None else self.env, SPARKCOURSE_SUPERVISOR_PARENT=str(os.getpid()))
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "sparkcourse.supervise", *self.command],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=env, start_new_session=True, preexec_fn=_die_with_parent,
+            )
+        _RUNNING.add(self)
+        self._started = started
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self) -> "Service":
+        """Block until the server answers (or fail with its log's last lines, and stop it)."""
+        if self.ready_seconds is not None and self.running:
+            return self
+        if self.process is None:
+            raise ServiceError(f"The {self.name} was never started: call start() first.")
+        try:
+            self._poll_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self.ready_seconds = time.monotonic() - self._started
+        return self
+
+    def _poll_ready(self) -> None:
+        deadline = self._started + self.timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                raise ServiceError(f"The {self.name} stopped (exit code {code}) before it was ready. "
+                                   f"Last lines of its log {self.log_path.name}:\n{_log_tail(self.log_path)}")
+            try:
+                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise ServiceError(f"The {self.name} was not ready after {self.timeout:.0f} s (no answer on "
+                                   f"{self.url}{self.ready_path}). Last lines of its log "
+                                   f"{self.log_path.name}:\n{_log_tail(self.log_path)}")
+            time.sleep(0.25)
+
+    def stop(self, grace: float = 10) -> None:
+        """Stop the server and everything it started (the supervisor stops its process group)."""
+        _RUNNING.discard(self)
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=grace + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> "Service":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<{self.name} at {self.url} ({state})>"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the parent (the kernel) dies."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+@atexit.register
+def stop_all() -> None:
+    """Stop every server this process started and has not stopped yet."""
+    for service in list(_RUNNING):
+        service.stop()
+
+
+def _mlflow_command() -> list[str]:
+    return [str(Path(sys.executable).with_name("mlflow"))]
+
+
+def _environment(**extra: str) -> dict:
+    """This environment, with the project's programs first on PATH (mlflow runs uvicorn from it)."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(extra)
+    return env
+
+
+def tracking_ui(tracking_uri: str, artifact_uri: str, port: int | None = None, timeout: float = 120) -> Service:
+    """The MLflow tracking server and UI over an existing store (started by ``start()`` or ``with``)."""
+    command = [*_mlflow_command(), "server", "--backend-store-uri", tracking_uri,
+               "--default-artifact-root", artifact_uri, "--host", HOST, "--port", "{port}", "--workers", "1"]
+    return Service("MLflow tracking UI", command, port, ready_path="/health", env=_environment(), timeout=timeout)
+
+
+def model_server(model_uri: str, tracking_uri: str, port: int | None = None, timeout: float = 180) -> Service:
+    """``mlflow models serve`` for ``model_uri`` in this environment (no new virtualenv).
+
+    A Spark model is scored by a Spark session inside the server; it starts with the same JVM
+    levers as :func:`sparkcourse.get_spark` (class-data archive, fast JIT), about twice as fast.
+    """
+    from sparkcourse.session import java_start_options
+
+    command = [*_mlflow_command(), "models", "serve", "--model-uri", model_uri, "--env-manager", "local",
+               "--host", HOST, "--port", "{port}", "--workers", "1"]
+    env = _environment(MLFLOW_TRACKING_URI=tracking_uri)
+    options = java_start_options()
+    if options:
+        env["JDK_JAVA_OPTIONS"] = options
+    return Service("MLflow model server", command, port, ready_path="/ping", env=env, timeout=timeout)

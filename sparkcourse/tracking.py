@@ -1,0 +1,91 @@
+"""A local MLflow tracking store for a lesson, and the small settings that keep MLflow quiet and fast.
+
+    store = tracking.local_store("10_mlflow", fresh=True)   # sqlite + artifacts under workdir()
+    mlflow.spark.log_model(model, artifact_path="model", pip_requirements=tracking.pip_requirements())
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from sparkcourse.paths import workdir
+
+#: What a logged Spark model needs to be served; listing it avoids MLflow's requirement
+#: inference, which starts a second JVM and costs about 30 s per log_model.
+SERVING_PACKAGES = ("mlflow", "pyspark", "pandas", "numpy", "scikit-learn")
+
+
+@dataclass(frozen=True)
+class TrackingStore:
+    """Where runs and models of one lesson live: a SQLite database and an artifact folder."""
+
+    folder: Path
+    tracking_uri: str
+    artifact_uri: str
+
+
+def local_store(lesson: str, fresh: bool = False) -> TrackingStore:
+    """Point MLflow at ``workdir(lesson, "mlflow")``: runs in SQLite, artifacts in files.
+
+    ``fresh=True`` empties it first, so a notebook run from the top gets the same experiment
+    ids and model versions every time. The database tables are created here (quietly).
+    """
+    import mlflow
+
+    folder = workdir(lesson, "mlflow")
+    if fresh:
+        shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    store = TrackingStore(folder, f"sqlite:///{folder / 'mlflow.db'}", (folder / "artifacts").as_uri())
+    quiet()
+    mlflow.set_tracking_uri(store.tracking_uri)
+    mlflow.set_registry_uri(store.tracking_uri)
+    with silenced():
+        mlflow.MlflowClient().search_experiments()  # creates the tables now, not in a later cell
+    return store
+
+
+def use_experiment(name: str, store: TrackingStore) -> str:
+    """Make ``name`` the active experiment (created with its artifacts in ``store``); return its id."""
+    import mlflow
+
+    found = mlflow.get_experiment_by_name(name)
+    if found is None:
+        experiment_id = mlflow.create_experiment(name, artifact_location=f"{store.artifact_uri}/{name}")
+    else:
+        experiment_id = found.experiment_id
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def pip_requirements() -> list[str]:
+    """Exact versions of what serving a Spark model needs, from this environment."""
+    pins = []
+    for package in SERVING_PACKAGES:
+        try:
+            pins.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return pins
+
+
+def quiet() -> None:
+    """Keep MLflow's and its database layer's chatter (INFO logs, hints) off the notebook."""
+    for name in ("mlflow", "alembic", "urllib3", "py4j"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*Integer columns in Python cannot represent missing values.*")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="mlflow")
+
+
+@contextlib.contextmanager
+def silenced():
+    """Swallow what a library prints to stdout/stderr (e.g. ``mlflow.register_model``'s messages)."""
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        yield
