@@ -189,6 +189,41 @@ def tune_gbt(train_df):
                                 seed=SEED).fit(train_df)
 ''',
     },
+    "10_mlflow": {
+        # half done: logs only the first param and the first metric (the visible check gives one of each)
+        "ex10_1_log_run": '''
+def log_run(run_name, params, metrics, figure):
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.log_param(*next(iter(params.items())))
+        mlflow.log_metric(*next(iter(metrics.items())))
+        mlflow.log_figure(figure, "confusion_matrix.png")
+        mlflow.set_tag("course_lesson", "10")
+    return run.info.run_id
+''',
+        # half done: always takes the highest value, whatever higher_is_better says
+        "ex10_2_best_run": '''
+def best_run_id(experiment_name, metric, higher_is_better=True):
+    found = mlflow.search_runs(experiment_names=[experiment_name], order_by=[f"metrics.{metric} DESC"])
+    return found.dropna(subset=[f"metrics.{metric}"])["run_id"].iloc[0]
+''',
+        # half done: always sets the alias champion, ignoring the alias argument
+        "ex10_3_promote": '''
+def promote(model_name, run_id, alias="champion"):
+    client = mlflow.MlflowClient()
+    if not client.search_registered_models(filter_string=f"name = '{model_name}'"):
+        client.create_registered_model(model_name)
+    version = client.create_model_version(model_name, source=f"runs:/{run_id}/model", run_id=run_id)
+    client.set_registered_model_alias(model_name, "champion", version.version)
+    return int(version.version)
+''',
+        # half done: never looks at the status code, so a 400 surfaces as a KeyError, not a ValueError
+        "ex10_4_rest": '''
+def predict_over_rest(url, rows):
+    split = rows.to_dict(orient="split")
+    body = {"dataframe_split": {"columns": split["columns"], "data": split["data"]}}
+    return [float(p) for p in requests.post(f"{url}/invocations", json=body, timeout=60).json()["predictions"]]
+''',
+    },
 }
 
 
