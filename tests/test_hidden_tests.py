@@ -7,6 +7,8 @@ must then fail, and fail with a message (not a bare AssertionError).
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import nbformat
@@ -227,6 +229,29 @@ def predict_over_rest(url, rows):
 }
 
 
+def _leftover_servers() -> list[str]:
+    """Server processes (MLflow, their supervisors) started from this test worker that still run."""
+    import psutil
+
+    deadline, left = time.monotonic() + 15, []
+    while time.monotonic() < deadline:
+        left = []
+        for process in psutil.process_iter(["cmdline", "status"]):
+            try:
+                command = " ".join(process.info["cmdline"] or [])
+                if process.info["status"] == psutil.STATUS_ZOMBIE or not (
+                        "sparkcourse.supervise" in command or "mlflow" in command):
+                    continue
+                if process.environ().get("SPARKCOURSE_WORKDIR") == os.environ["SPARKCOURSE_WORKDIR"]:
+                    left.append(command[:120])
+            except psutil.Error:
+                continue
+        if not left:
+            break
+        time.sleep(0.5)
+    return left
+
+
 def _solution_ids(path: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     return [nbgrader_meta(c)["grade_id"] for c in nb.cells if nbgrader_meta(c).get("solution")]
@@ -247,6 +272,7 @@ def test_grade_cells_reject_wrong_answers(lesson):
         if grade_id in WRONG_ANSWERS[lesson]:
             cell.source = WRONG_ANSWERS[lesson][grade_id].strip()
     notebook_client(nb, ROOT / "solutions" / lesson, allow_errors=True, timeout=300).execute()
+    assert _leftover_servers() == [], "a server the notebook started outlived its kernel"
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
         if meta.get("grade"):
