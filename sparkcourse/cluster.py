@@ -1,0 +1,136 @@
+"""A real Spark standalone cluster on this machine: one master and N workers on 127.0.0.1.
+
+The pip package of pyspark has no ``start-master.sh``; it has ``bin/spark-class``, which is what
+those scripts run. Each daemon runs in the foreground under :mod:`sparkcourse.services` (free
+ports, logs under the work folder, a readiness check, always stopped, even if the notebook's
+kernel dies)::
+
+    with standalone_cluster(workers=2) as cluster:
+        spark = get_spark("11_scaling_out", **{"spark.master": cluster.master_url})
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sparkcourse.paths import workdir
+from sparkcourse.services import HOST, Service, ServiceError, free_port
+
+
+def spark_home() -> Path:
+    """The installed pyspark package: it holds Spark's jars, ``bin/`` and ``sbin/``."""
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def _environment() -> dict:
+    from sparkcourse.java import ensure_java_home
+
+    java = ensure_java_home()
+    folder = workdir("cluster")
+    env = dict(os.environ)
+    env.update({
+        "SPARK_HOME": str(spark_home()),
+        "JAVA_HOME": str(java.home),
+        "SPARK_LOCAL_IP": HOST,
+        "SPARK_LOG_DIR": str(folder / "logs"),
+        "SPARK_PID_DIR": str(folder / "pids"),
+        "SPARK_WORKER_DIR": str(folder / "work"),
+        # Executors run Python (UDFs, ML helpers) with the project's interpreter.
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_DAEMON_MEMORY": "512m",
+    })
+    env.pop("SPARK_MASTER", None)
+    env.pop("SPARK_REMOTE", None)
+    return env
+
+
+class StandaloneCluster:
+    """A master and its workers, started and stopped together."""
+
+    def __init__(self, workers: int = 1, cores_per_worker: int = 1, memory_per_worker: str = "1g",
+                 timeout: float = 120):
+        if workers < 1:
+            raise ValueError("a cluster needs at least one worker")
+        self.rpc_port = free_port()
+        env = _environment()
+        spark_class = str(spark_home() / "bin" / "spark-class")
+        self.master = Service(
+            "Spark master",
+            [spark_class, "org.apache.spark.deploy.master.Master", "--host", HOST,
+             "--port", str(self.rpc_port), "--webui-port", "{port}"],
+            ready_path="/json/", env=env, timeout=timeout)
+        self.workers = [
+            Service(f"Spark worker {i + 1}",
+                    [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", HOST,
+                     "--cores", str(cores_per_worker), "--memory", memory_per_worker,
+                     "--webui-port", "{port}", self.master_url],
+                    ready_path="/json/", env=env, timeout=timeout)
+            for i in range(workers)
+        ]
+        self.timeout = timeout
+
+    @property
+    def master_url(self) -> str:
+        """What ``spark.master`` (or ``spark-submit --master``) is set to."""
+        return f"spark://{HOST}:{self.rpc_port}"
+
+    @property
+    def ui_url(self) -> str:
+        """The master's web UI: workers, running and finished applications."""
+        return self.master.url
+
+    def status(self) -> dict:
+        """The master's own JSON status: workers, cores, memory, applications."""
+        with urllib.request.urlopen(f"{self.master.url}/json/", timeout=5) as response:
+            return json.load(response)
+
+    def start(self) -> "StandaloneCluster":
+        try:
+            self.master.start()
+            for worker in self.workers:
+                worker.start(wait=False)
+            for worker in self.workers:
+                worker.wait_ready()
+            self._wait_for_workers()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_for_workers(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            alive = [w for w in self.status().get("workers", []) if w.get("state") == "ALIVE"]
+            if len(alive) >= len(self.workers):
+                return
+            if time.monotonic() > deadline:
+                raise ServiceError(f"only {len(alive)} of {len(self.workers)} workers registered with the "
+                                   f"master after {self.timeout:.0f} s; see the logs in {self.master.log_path.parent}")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.master.stop()
+
+    def __enter__(self) -> "StandaloneCluster":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<Spark standalone cluster {self.master_url}, {len(self.workers)} worker(s)>"
+
+
+def standalone_cluster(workers: int = 1, cores_per_worker: int = 1, memory_per_worker: str = "1g",
+                       timeout: float = 120) -> StandaloneCluster:
+    """A cluster object; ``start()`` it or use it in a ``with`` block."""
+    return StandaloneCluster(workers, cores_per_worker, memory_per_worker, timeout)
