@@ -189,6 +189,35 @@ def tune_gbt(train_df):
                                 seed=SEED).fit(train_df)
 ''',
     },
+    "90_feature_catalogue": {
+        # half done: the category's index, not its share of positives
+        "ex90_1_rate": '''
+def positive_rate(df, column, label):
+    indexed = StringIndexer(inputCol=column, outputCol=f"{column}_idx").fit(df).transform(df)
+    return indexed.withColumn(f"{column}_rate", F.col(f"{column}_idx"))
+''',
+        # wrong scaler: the mean and standard deviation, which the outlier pulls
+        "ex90_2_scale": '''
+def robust_scale(df, input_col, output_col):
+    return StandardScaler(inputCol=input_col, outputCol=output_col, withMean=True).fit(df).transform(df)
+''',
+        # half done: splits on white space, so punctuation sticks to the words
+        "ex90_3_phrases": '''
+def phrases(df, n):
+    words = Tokenizer(inputCol="text", outputCol="words").transform(df)
+    return NGram(inputCol="words", outputCol="phrases", n=n).transform(words)
+''',
+        # half done: the first slots by position, whatever their names
+        "ex90_4_slots": '''
+def keep_slots(df, names):
+    return VectorSlicer(inputCol="features", outputCol="selected", indices=list(range(len(names)))).transform(df)
+''',
+        # half done: the default threshold instead of the one given
+        "ex90_5_flat": '''
+def drop_flat_slots(df, threshold):
+    return VarianceThresholdSelector(featuresCol="features", outputCol="selected").fit(df).transform(df)
+''',
+    },
 }
 
 
