@@ -218,6 +218,33 @@ def drop_flat_slots(df, threshold):
     return VarianceThresholdSelector(featuresCol="features", outputCol="selected").fit(df).transform(df)
 ''',
     },
+    "91_model_catalogue": {
+        # wrong pick: a discriminative linear model, not per-class word distributions
+        "ex91_1_words": '''
+def word_count_classifier(df):
+    return LogisticRegression().fit(df)
+''',
+        # half done: the non-increasing fit
+        "ex91_2_monotone": '''
+def monotone_fit(df, feature_col, label_col):
+    return IsotonicRegression(featuresCol=feature_col, labelCol=label_col, isotonic=False).fit(df)
+''',
+        # wrong pick: hard assignments, no probabilities
+        "ex91_3_soft": '''
+def soft_clusters(df, k):
+    return KMeans(k=k, seed=SEED).fit(df).transform(df)
+''',
+        # half done: the default confidence instead of the one given
+        "ex91_4_rules": '''
+def basket_rules(df, min_support, min_confidence):
+    return FPGrowth(itemsCol="items", minSupport=min_support).fit(df).associationRules
+''',
+        # wrong pick: k folds instead of one split
+        "ex91_5_tune": '''
+def tune_one_split(estimator, grid, evaluator, df):
+    return CrossValidator(estimator=estimator, estimatorParamMaps=grid, evaluator=evaluator, seed=SEED).fit(df)
+''',
+    },
 }
 
 
