@@ -11,7 +11,7 @@ PYTHON ?= $(shell tools/find-python)
 # Notebook tests: parallel workers (one notebook per worker at a time).
 JOBS ?= 2
 
-.PHONY: help bootstrap lab test test-fast check release outputs grade bench doctor lock clean
+.PHONY: help bootstrap lab test test-fast check release outputs coverage grade bench doctor lock clean
 
 help:
 	@echo "make lab          set up (first time) and open JupyterLab on your workspace"
@@ -20,6 +20,7 @@ help:
 	@echo "make check N=03   nbgrader-validate your workspace copy of lesson 03"
 	@echo "make release      regenerate course/ from solutions/ (instructors)"
 	@echo "make outputs      re-execute solutions/ and store their outputs (instructors)"
+	@echo "make coverage     rewrite COVERAGE.md: which lesson uses each pyspark.ml class"
 	@echo "make grade A=00_setup   autograde submitted/, write feedback and grades.csv"
 	@echo "make bench        time every solutions notebook"
 	@echo "make doctor       what this machine has, and what is wrong"
@@ -48,6 +49,9 @@ release: bootstrap
 outputs: bootstrap
 	$(PY) tools/execute.py $(if $(N),--lesson $(N))
 	$(PY) tools/release.py
+
+coverage: bootstrap
+	$(PY) tools/ml_coverage.py
 
 grade: bootstrap
 	$(PY) tools/grade.py $(A)

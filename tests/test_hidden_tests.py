@@ -226,6 +226,62 @@ def predict_over_rest(url, rows):
     return [float(p) for p in requests.post(f"{url}/invocations", json=body, timeout=60).json()["predictions"]]
 ''',
     },
+    "90_feature_catalogue": {
+        # half done: the category's index, not its share of positives
+        "ex90_1_rate": '''
+def positive_rate(df, column, label):
+    indexed = StringIndexer(inputCol=column, outputCol=f"{column}_idx").fit(df).transform(df)
+    return indexed.withColumn(f"{column}_rate", F.col(f"{column}_idx"))
+''',
+        # wrong scaler: the mean and standard deviation, which the outlier pulls
+        "ex90_2_scale": '''
+def robust_scale(df, input_col, output_col):
+    return StandardScaler(inputCol=input_col, outputCol=output_col, withMean=True).fit(df).transform(df)
+''',
+        # half done: splits on white space, so punctuation sticks to the words
+        "ex90_3_phrases": '''
+def phrases(df, n):
+    words = Tokenizer(inputCol="text", outputCol="words").transform(df)
+    return NGram(inputCol="words", outputCol="phrases", n=n).transform(words)
+''',
+        # half done: the first slots by position, whatever their names
+        "ex90_4_slots": '''
+def keep_slots(df, names):
+    return VectorSlicer(inputCol="features", outputCol="selected", indices=list(range(len(names)))).transform(df)
+''',
+        # half done: the default threshold instead of the one given
+        "ex90_5_flat": '''
+def drop_flat_slots(df, threshold):
+    return VarianceThresholdSelector(featuresCol="features", outputCol="selected").fit(df).transform(df)
+''',
+    },
+    "91_model_catalogue": {
+        # wrong pick: a discriminative linear model, not per-class word distributions
+        "ex91_1_words": '''
+def word_count_classifier(df):
+    return LogisticRegression().fit(df)
+''',
+        # half done: the non-increasing fit
+        "ex91_2_monotone": '''
+def monotone_fit(df, feature_col, label_col):
+    return IsotonicRegression(featuresCol=feature_col, labelCol=label_col, isotonic=False).fit(df)
+''',
+        # wrong pick: hard assignments, no probabilities
+        "ex91_3_soft": '''
+def soft_clusters(df, k):
+    return KMeans(k=k, seed=SEED).fit(df).transform(df)
+''',
+        # half done: the default confidence instead of the one given
+        "ex91_4_rules": '''
+def basket_rules(df, min_support, min_confidence):
+    return FPGrowth(itemsCol="items", minSupport=min_support).fit(df).associationRules
+''',
+        # wrong pick: k folds instead of one split
+        "ex91_5_tune": '''
+def tune_one_split(estimator, grid, evaluator, df):
+    return CrossValidator(estimator=estimator, estimatorParamMaps=grid, evaluator=evaluator, seed=SEED).fit(df)
+''',
+    },
 }
 
 
