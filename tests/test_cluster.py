@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import importlib.util
+import json
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import psutil
 import pytest
 
 from sparkcourse import cluster, services
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "train_penguins.py"
 
 
 def test_a_cluster_needs_a_worker():
@@ -28,34 +31,43 @@ def test_daemons_run_from_the_installed_pyspark_on_loopback():
     assert all(demo.master_url in w.command for w in demo.workers)
 
 
+def _train_penguins():
+    spec = importlib.util.spec_from_file_location("train_penguins", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_checks_its_arguments(capsys):
+    example = _train_penguins()
+    assert example.parse_args(["--model-out", "m"]).reg_param == 0.01
+    for wrong in ([], ["--model-out", "m", "--reg-param", "-1"], ["--model-out", "m", "--seed", "x"]):
+        with pytest.raises(SystemExit):
+            example.parse_args(wrong)
+    assert "--reg-param must be >= 0" in capsys.readouterr().err
+
+
 @pytest.mark.servers
-def test_spark_submit_runs_on_the_cluster_and_nothing_survives(tmp_path):
-    job = tmp_path / "job.py"
-    job.write_text(textwrap.dedent("""
-        import sys
-        from pyspark.sql import SparkSession, functions as F
-        spark = SparkSession.builder.appName("cluster-test-job").getOrCreate()
-        doubled = F.udf(lambda x: x * 2, "long")           # Python runs on the executors
-        total = spark.range(0, 1000, 1, 4).select(doubled("id").alias("x")).agg(F.sum("x")).first()[0]
-        with open(sys.argv[1], "w") as out:
-            out.write(f"{spark.sparkContext.master} {total}")
-        spark.stop()
-    """))
-    result_file = tmp_path / "result.txt"
+def test_spark_submit_trains_on_the_cluster_like_local_mode(tmp_path, spark):
+    """The lesson 11 pipeline via spark-submit on a real cluster: same metrics as in local mode."""
+    from pyspark.ml import PipelineModel
+
+    from sparkcourse.jobs import train_and_evaluate
+
+    model_out = tmp_path / "model"
     with cluster.standalone_cluster(workers=1, cores_per_worker=2) as running:
         status = running.status()
         assert status["status"] == "ALIVE" and status["aliveworkers"] == 1 and status["cores"] == 2
         family = [p for d in [running.master, *running.workers]
                   for p in [d.process.pid, *(c.pid for c in psutil.Process(d.process.pid).children(recursive=True))]]
-        env = dict(running.master.env)
         submitted = subprocess.run(
             [str(cluster.spark_home() / "bin" / "spark-submit"), "--master", running.master_url,
-             "--conf", "spark.executor.memory=512m", str(job), str(result_file)],
-            env=env, capture_output=True, text=True, timeout=300)
+             "--conf", "spark.executor.memory=512m", str(EXAMPLE), "--model-out", str(model_out), "--reg-param", "0.1"],
+            env=dict(running.master.env), capture_output=True, text=True, timeout=300)
         assert submitted.returncode == 0, submitted.stderr[-2000:]
-        assert result_file.read_text() == f"{running.master_url} 999000"
-        finished = [app["name"] for app in running.status()["completedapps"]]
-        assert "cluster-test-job" in finished
+        on_cluster = json.loads(submitted.stdout.strip().splitlines()[-1])
+        assert on_cluster["master"] == running.master_url
+        assert "train-penguins" in [app["name"] for app in running.status()["completedapps"]]
     assert not services.port_in_use(running.rpc_port) and not services.port_in_use(running.master.port)
     alive = []
     for pid in family:
@@ -65,3 +77,13 @@ def test_spark_submit_runs_on_the_cluster_and_nothing_survives(tmp_path):
         except psutil.NoSuchProcess:
             pass
     assert alive == [], "a master, worker or executor process survived stop()"
+
+    _, local = train_and_evaluate(spark, reg_param=0.1)
+    assert (on_cluster["train_rows"], on_cluster["test_rows"]) == (local["train_rows"], local["test_rows"])
+    assert abs(on_cluster["auc"] - local["auc"]) < 1e-6 and abs(on_cluster["accuracy"] - local["accuracy"]) < 1e-6
+    assert on_cluster["auc"] > 0.9, "the pipeline should have learned something"
+    saved = PipelineModel.load(str(model_out))
+    assert [type(s).__name__ for s in saved.stages][-1] == "LogisticRegressionModel"
+    assert saved.stages[-1].getRegParam() == 0.1
+    written = spark.read.text(str(model_out / "metrics.json")).first()[0]
+    assert json.loads(written)["auc"] == on_cluster["auc"]

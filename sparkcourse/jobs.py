@@ -1,0 +1,58 @@
+"""The pipeline lesson 11 runs everywhere: in a notebook, locally, on a cluster, via spark-submit.
+
+Kept here, not in a notebook, so that the notebook and ``examples/train_penguins.py`` run the
+very same code: on a real cluster the script is submitted with this package shipped alongside
+(``spark-submit --py-files sparkcourse.zip``), and only the master URL and the paths change.
+"""
+
+from __future__ import annotations
+
+NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+CATEGORICAL = ["species", "island"]
+FEATURES = CATEGORICAL + NUMERIC
+
+
+def penguin_sex_data(spark, path: str | None = None):
+    """Penguins with a known sex and measurements; ``label`` is 1.0 for male. ``path``: any URI
+    Spark reads (a local file, ``hdfs://``, ``s3://``); default: the course's copy."""
+    from pyspark.sql import functions as F
+
+    from sparkcourse.datasets import PENGUINS_SCHEMA, fetch
+
+    source = path or str(fetch("penguins") / "penguins.csv")
+    raw = spark.read.csv(source, header=True, schema=PENGUINS_SCHEMA, nullValue="NA", mode="FAILFAST")
+    return (raw.dropna(subset=["sex", *NUMERIC])
+            .select(*CATEGORICAL, *[F.col(c).cast("double").alias(c) for c in NUMERIC],
+                    (F.col("sex") == "male").cast("double").alias("label")))
+
+
+def penguin_sex_pipeline(reg_param: float = 0.01):
+    """Index and encode species and island, assemble with the measurements, logistic regression."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression
+    from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
+
+    indexed = [f"{c}_index" for c in CATEGORICAL]
+    encoded = [f"{c}_vector" for c in CATEGORICAL]
+    return Pipeline(stages=[
+        StringIndexer(inputCols=CATEGORICAL, outputCols=indexed, handleInvalid="keep"),
+        OneHotEncoder(inputCols=indexed, outputCols=encoded),
+        VectorAssembler(inputCols=NUMERIC + encoded, outputCol="features"),
+        LogisticRegression(regParam=reg_param, maxIter=50),
+    ])
+
+
+def train_and_evaluate(spark, path: str | None = None, reg_param: float = 0.01, seed: int = 42):
+    """Split 80/20 with ``seed``, fit the pipeline on the training rows; return (model, metrics)."""
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+
+    train, test = penguin_sex_data(spark, path).randomSplit([0.8, 0.2], seed=seed)
+    model = penguin_sex_pipeline(reg_param).fit(train)
+    predictions = model.transform(test)
+    metrics = {
+        "auc": BinaryClassificationEvaluator(metricName="areaUnderROC").evaluate(predictions),
+        "accuracy": MulticlassClassificationEvaluator(metricName="accuracy").evaluate(predictions),
+        "train_rows": train.count(),
+        "test_rows": test.count(),
+    }
+    return model, metrics
