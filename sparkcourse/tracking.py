@@ -41,6 +41,7 @@ def local_store(lesson: str, fresh: bool = False) -> TrackingStore:
 
     folder = workdir(lesson, "mlflow")
     if fresh:
+        _forget_open_stores()
         shutil.rmtree(folder)
         folder.mkdir(parents=True)
     store = TrackingStore(folder, f"sqlite:///{folder / 'mlflow.db'}", (folder / "artifacts").as_uri())
@@ -50,6 +51,24 @@ def local_store(lesson: str, fresh: bool = False) -> TrackingStore:
     with silenced():
         mlflow.MlflowClient().search_experiments()  # creates the tables now, not in a later cell
     return store
+
+
+def _forget_open_stores() -> None:
+    """MLflow keeps one store and one database engine per URI for the whole process: a store
+    emptied on disk would still show its old runs through them (the deleted file stays open).
+    Drop those caches and close the engines. Tested: tests/test_tracking.py."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistrySqlStore
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingSqlStore
+    from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
+    from mlflow.tracking._tracking_service.registry import TrackingStoreRegistry
+
+    for registry in (TrackingStoreRegistry, ModelRegistryStoreRegistry):
+        registry._get_store_with_resolved_uri.cache_clear()
+    for store_class in (TrackingSqlStore, RegistrySqlStore):
+        with store_class._engine_map_lock:
+            for engine in store_class._engine_map.values():
+                engine.dispose()
+            store_class._engine_map.clear()
 
 
 def use_experiment(name: str, store: TrackingStore) -> str:
