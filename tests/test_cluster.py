@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
+from processes import alive, family
 
 from sparkcourse import cluster, services
 
@@ -58,8 +58,7 @@ def test_spark_submit_trains_on_the_cluster_like_local_mode(tmp_path, spark):
     with cluster.standalone_cluster(workers=1, cores_per_worker=2) as running:
         status = running.status()
         assert status["status"] == "ALIVE" and status["aliveworkers"] == 1 and status["cores"] == 2
-        family = [p for d in [running.master, *running.workers]
-                  for p in [d.process.pid, *(c.pid for c in psutil.Process(d.process.pid).children(recursive=True))]]
+        daemons = [pid for daemon in [running.master, *running.workers] for pid in family(daemon)]
         submitted = subprocess.run(
             [str(cluster.spark_home() / "bin" / "spark-submit"), "--master", running.master_url,
              "--conf", "spark.executor.memory=512m", str(EXAMPLE), "--model-out", str(model_out), "--reg-param", "0.1"],
@@ -69,14 +68,7 @@ def test_spark_submit_trains_on_the_cluster_like_local_mode(tmp_path, spark):
         assert on_cluster["master"] == running.master_url
         assert "train-penguins" in [app["name"] for app in running.status()["completedapps"]]
     assert not services.port_in_use(running.rpc_port) and not services.port_in_use(running.master.port)
-    alive = []
-    for pid in family:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                alive.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    assert alive == [], "a master, worker or executor process survived stop()"
+    assert alive(daemons) == [], "a master, worker or executor process survived stop()"
 
     _, local = train_and_evaluate(spark, reg_param=0.1)
     assert (on_cluster["train_rows"], on_cluster["test_rows"]) == (local["train_rows"], local["test_rows"])

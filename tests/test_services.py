@@ -12,38 +12,13 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 
-import psutil
 import pytest
 
+from processes import family, gone_within
 from sparkcourse import services
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
-
-
-def _alive(pids) -> list[int]:
-    """The pids still running (zombies waiting to be reaped by init count as gone)."""
-    left = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                left.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return left
-
-
-def _gone_within(pids, seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while _alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return _alive(pids)
-
-
-def _family(service) -> list[int]:
-    supervisor = psutil.Process(service.process.pid)
-    return [supervisor.pid] + [p.pid for p in supervisor.children(recursive=True)]
 
 
 def test_free_port_is_free_and_on_loopback():
@@ -84,10 +59,10 @@ def test_stop_ends_the_server_and_everything_it_started():
         http.server.test(HandlerClass=http.server.SimpleHTTPRequestHandler, port=int(sys.argv[1]), bind="127.0.0.1")
     """)
     with services.Service("demo server", [sys.executable, "-c", script, "{port}"], timeout=30) as service:
-        family = _family(service)
-        assert len(family) >= 3, f"supervisor, server and its helper expected, found {family}"
+        pids = family(service)
+        assert len(pids) >= 3, f"supervisor, server and its helper expected, found {pids}"
         assert services.port_in_use(service.port)
-    assert _gone_within(family, 10) == [], "processes survived stop()"
+    assert gone_within(pids, 10) == [], "processes survived stop()"
     assert not services.port_in_use(service.port)
 
 
@@ -103,12 +78,12 @@ def test_servers_die_with_the_process_that_started_them(tmp_path):
     """)
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        port, *family = (int(x) for x in owner.stdout.readline().split())
-        assert services.port_in_use(port) and len(family) >= 2
+        port, *pids = (int(x) for x in owner.stdout.readline().split())
+        assert services.port_in_use(port) and len(pids) >= 2
     finally:
         owner.send_signal(signal.SIGKILL)
         owner.wait()
-    assert _gone_within(family, 15) == [], "the server outlived the process that started it"
+    assert gone_within(pids, 15) == [], "the server outlived the process that started it"
 
 
 def test_model_server_starts_its_jvm_with_the_course_levers(monkeypatch):
@@ -161,7 +136,7 @@ def test_real_mlflow_servers_serve_the_spark_pipeline(spark):
     try:
         ui.wait_ready()
         server.wait_ready()
-        families = _family(ui) + _family(server)
+        families = family(ui) + family(server)
         found = requests.post(f"{ui.url}/api/2.0/mlflow/runs/search", timeout=30,
                               json={"experiment_ids": [run.info.experiment_id]}).json()["runs"]
         assert [r["info"]["run_id"] for r in found] == [run.info.run_id]
@@ -183,5 +158,5 @@ def test_real_mlflow_servers_serve_the_spark_pipeline(spark):
     finally:
         server.stop()
         ui.stop()
-    assert _gone_within(families, 15) == [], "a server process or its JVM survived stop()"
+    assert gone_within(families, 15) == [], "a server process or its JVM survived stop()"
     assert not services.port_in_use(server.port) and not services.port_in_use(ui.port)
