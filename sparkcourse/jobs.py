@@ -17,11 +17,9 @@ def penguin_sex_data(spark, path: str | None = None):
     Spark reads (a local file, ``hdfs://``, ``s3://``); default: the course's copy."""
     from pyspark.sql import functions as F
 
-    from sparkcourse.datasets import PENGUINS_SCHEMA, fetch
+    from sparkcourse.datasets import load_penguins
 
-    source = path or str(fetch("penguins") / "penguins.csv")
-    raw = spark.read.csv(source, header=True, schema=PENGUINS_SCHEMA, nullValue="NA", mode="FAILFAST")
-    return (raw.dropna(subset=["sex", *NUMERIC])
+    return (load_penguins(spark, path).dropna(subset=["sex", *NUMERIC])
             .select(*CATEGORICAL, *[F.col(c).cast("double").alias(c) for c in NUMERIC],
                     (F.col("sex") == "male").cast("double").alias("label")))
 
