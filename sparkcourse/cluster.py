@@ -7,19 +7,23 @@ kernel dies)::
 
     with standalone_cluster(workers=2) as cluster:
         spark = get_spark("11_scaling_out", **{"spark.master": cluster.master_url})
+
+:func:`connect_server` starts a Spark Connect server (a driver that clients reach over gRPC,
+``sc://127.0.0.1:PORT``), on local threads or on such a cluster.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from sparkcourse.paths import workdir
-from sparkcourse.services import HOST, Service, ServiceError, free_port
+from sparkcourse.services import HOST, Service, ServiceError, _log_tail, free_port
 
 
 def spark_home() -> Path:
@@ -134,3 +138,58 @@ def standalone_cluster(workers: int = 1, cores_per_worker: int = 1, memory_per_w
                        timeout: float = 120) -> StandaloneCluster:
     """A cluster object; ``start()`` it or use it in a ``with`` block."""
     return StandaloneCluster(workers, cores_per_worker, memory_per_worker, timeout)
+
+
+def spark_submit(script: str | os.PathLike, *args: str, master: str, conf: dict | None = None,
+                 timeout: float = 600) -> str:
+    """``bin/spark-submit --master master [--conf k=v ...] script args`` (client deploy mode: the
+    driver runs here, in the spark-submit process). Returns what the script printed; Spark's
+    own log goes to a file under the work folder, whose last lines are shown if the run fails."""
+    from sparkcourse.session import java_start_options
+
+    command = [str(spark_home() / "bin" / "spark-submit"), "--master", master]
+    options = java_start_options()
+    if options:
+        command += ["--driver-java-options", options]
+    for key, value in sorted((conf or {}).items()):
+        command += ["--conf", f"{key}={value}"]
+    command += [str(script), *map(str, args)]
+    log_path = workdir("services") / f"spark-submit-{Path(script).stem}.log"
+    with open(log_path, "w") as log:
+        done = subprocess.run(command, env=_environment(), stdout=subprocess.PIPE, stderr=log,
+                              stdin=subprocess.DEVNULL, text=True, timeout=timeout)
+    if done.returncode != 0:
+        # A Python script's own errors reach spark-submit's stdout; Spark's go to the log.
+        printed = "\n".join(done.stdout.strip().splitlines()[-15:]) or "(nothing)"
+        raise ServiceError(f"spark-submit of {Path(script).name} failed (exit code {done.returncode}). "
+                           f"The script printed:\n{printed}\nLast lines of {log_path}:\n{_log_tail(log_path)}")
+    return done.stdout
+
+
+CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
+def connect_server(master: str = "local[2]", port: int | None = None, timeout: float = 180) -> Service:
+    """A Spark Connect server in the foreground (what ``sbin/start-connect-server.sh --wait`` runs).
+
+    It is the driver: it owns the JVM and runs the work on ``master`` (``local[2]`` or a
+    ``spark://`` URL). Clients connect with ``SparkSession.builder.remote(server.connect_url)``
+    or ``SPARK_REMOTE``. Ready when its gRPC port accepts connections.
+    """
+    from sparkcourse.session import SHUFFLE_PARTITIONS, java_start_options
+
+    env = _environment()
+    command = [
+        str(spark_home() / "bin" / "spark-submit"), "--class", CONNECT_SERVER_CLASS,
+        "--name", "Spark Connect server", "--master", master,
+        "--driver-memory", "1g", "--driver-java-options", java_start_options() or "-Duser.timezone=UTC",
+        "--conf", f"spark.connect.grpc.binding.address={HOST}",
+        "--conf", "spark.connect.grpc.binding.port={port}",
+        "--conf", f"spark.sql.shuffle.partitions={SHUFFLE_PARTITIONS}",
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.ui.showConsoleProgress=false",
+        "--conf", f"spark.sql.warehouse.dir={workdir('spark-warehouse')}",
+    ]
+    server = Service("Spark Connect server", command, port, ready_path=None, env=env, timeout=timeout)
+    server.connect_url = f"sc://{HOST}:{server.port}"
+    return server

@@ -1,7 +1,7 @@
 """Servers a lesson starts as child processes: the MLflow tracking UI and an MLflow model server.
 
 Each :class:`Service` listens on 127.0.0.1 only, on a free port unless told otherwise, writes its
-log under the work folder, is ready-checked over HTTP with a timeout, and is always stopped:
+log under the work folder, is ready-checked (HTTP, or TCP for a gRPC server) with a timeout, and is always stopped:
 ``stop()``, the end of a ``with`` block, the end of the Python process, or (on Linux) even the
 sudden death of the notebook kernel. The server runs under a small supervisor that stops the
 server's whole process group, JVM included, when told to stop or when its parent dies::
@@ -59,7 +59,7 @@ class Service:
     """One server process: started, ready-checked, logged and stopped for sure."""
 
     def __init__(self, name: str, command: Sequence[str], port: int | None = None,
-                 ready_path: str = "/", env: dict | None = None, timeout: float = 120):
+                 ready_path: str | None = "/", env: dict | None = None, timeout: float = 120):
         if port is None:
             port = free_port()
         elif port_in_use(port):
@@ -82,7 +82,8 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
     def start(self, wait: bool = True) -> "Service":
-        """Start the server and wait until it answers ``ready_path`` with HTTP 200.
+        """Start the server and wait until it answers ``ready_path`` with HTTP 200 (or, when
+        ``ready_path`` is None, until its port accepts TCP connections: a gRPC server).
 
         ``wait=False`` returns at once (do other work while it starts); call :meth:`wait_ready` later.
         """
@@ -123,17 +124,23 @@ class Service:
             if code is not None:
                 raise ServiceError(f"The {self.name} stopped (exit code {code}) before it was ready. "
                                    f"Last lines of its log {self.log_path.name}:\n{_log_tail(self.log_path)}")
-            try:
-                with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
+            if self._answers():
+                return
             if time.monotonic() > deadline:
+                where = f"{self.url}{self.ready_path}" if self.ready_path is not None else f"{HOST}:{self.port}"
                 raise ServiceError(f"The {self.name} was not ready after {self.timeout:.0f} s (no answer on "
-                                   f"{self.url}{self.ready_path}). Last lines of its log "
+                                   f"{where}). Last lines of its log "
                                    f"{self.log_path.name}:\n{_log_tail(self.log_path)}")
             time.sleep(0.25)
+
+    def _answers(self) -> bool:
+        if self.ready_path is None:
+            return port_in_use(self.port)
+        try:
+            with urllib.request.urlopen(self.url + self.ready_path, timeout=2) as response:
+                return response.status == 200
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            return False
 
     def stop(self, grace: float = 10) -> None:
         """Stop the server and everything it started (the supervisor stops its process group)."""

@@ -123,19 +123,22 @@ def java_start_options(env: dict | None = None) -> str:
     return java_options(cds_archive_path(ensure_java_home()), fast=True)
 
 
-def get_spark(app_name: str = "sparkcourse", **conf: str):
+def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: str):
     """The course's SparkSession: reuses an active one, else starts a tuned local one.
+
+    ``remote`` (or ``SPARK_REMOTE``): a Spark Connect server's address, ``sc://host:port``.
 
     Extra Spark settings go in as keyword arguments with their dotted names, e.g.
     ``get_spark("07_pipelines", **{"spark.sql.shuffle.partitions": "8"})``.
     """
     from pyspark.sql import SparkSession
 
+    remote = remote or os.environ.get("SPARK_REMOTE")
     active = SparkSession.getActiveSession()
-    if active is not None:
+    # An active session is reused, except a local one when a Connect server is asked for.
+    if active is not None and (not remote or type(active).__module__.startswith("pyspark.sql.connect")):
         return active
 
-    remote = os.environ.get("SPARK_REMOTE")
     if remote:  # Spark Connect: the server owns the JVM; only session settings apply.
         builder = SparkSession.builder.remote(remote).appName(app_name)
         settings = {

@@ -14,6 +14,16 @@ from processes import alive, family
 from sparkcourse import cluster, services
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "train_penguins.py"
+CONNECT_CLIENT = """
+import json, sys
+from sparkcourse import get_spark
+from sparkcourse.jobs import train_and_evaluate
+
+spark = get_spark("connect-test", remote=sys.argv[1])
+_, metrics = train_and_evaluate(spark, reg_param=0.1)
+spark.stop()
+print(json.dumps([type(spark).__module__, metrics]))
+"""
 
 
 def test_a_cluster_needs_a_worker():
@@ -48,8 +58,9 @@ def test_the_example_checks_its_arguments(capsys):
 
 
 @pytest.mark.servers
-def test_spark_submit_trains_on_the_cluster_like_local_mode(tmp_path, spark):
-    """The lesson 11 pipeline via spark-submit on a real cluster: same metrics as in local mode."""
+def test_the_pipeline_runs_on_a_cluster_via_spark_submit_and_spark_connect_like_local_mode(tmp_path, spark):
+    """The lesson 11 pipeline on a real cluster, submitted by spark-submit and then driven over
+    Spark Connect by a server whose master is the cluster: the same metrics as local mode."""
     from pyspark.ml import PipelineModel
 
     from sparkcourse.jobs import train_and_evaluate
@@ -59,23 +70,53 @@ def test_spark_submit_trains_on_the_cluster_like_local_mode(tmp_path, spark):
         status = running.status()
         assert status["status"] == "ALIVE" and status["aliveworkers"] == 1 and status["cores"] == 2
         daemons = [pid for daemon in [running.master, *running.workers] for pid in family(daemon)]
-        submitted = subprocess.run(
-            [str(cluster.spark_home() / "bin" / "spark-submit"), "--master", running.master_url,
-             "--conf", "spark.executor.memory=512m", str(EXAMPLE), "--model-out", str(model_out), "--reg-param", "0.1"],
-            env=dict(running.master.env), capture_output=True, text=True, timeout=300)
-        assert submitted.returncode == 0, submitted.stderr[-2000:]
-        on_cluster = json.loads(submitted.stdout.strip().splitlines()[-1])
+        printed = cluster.spark_submit(EXAMPLE, "--model-out", model_out, "--reg-param", "0.1",
+                                       master=running.master_url, conf={"spark.executor.memory": "512m"})
+        on_cluster = json.loads(printed.strip().splitlines()[-1])
         assert on_cluster["master"] == running.master_url
         assert "train-penguins" in [app["name"] for app in running.status()["completedapps"]]
+
+        with cluster.connect_server(master=running.master_url) as server:
+            assert server.connect_url == f"sc://127.0.0.1:{server.port}"
+            daemons += family(server)
+            # The client runs in its own process: pyspark refuses a remote session beside a local one.
+            client = tmp_path / "connect_client.py"
+            client.write_text(CONNECT_CLIENT)
+            done = subprocess.run([sys.executable, str(client), server.connect_url],
+                                  capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, done.stderr[-2000:]
+            session_type, over_connect = json.loads(done.stdout.strip().splitlines()[-1])
+            assert session_type == "pyspark.sql.connect.session"
+            assert "Spark Connect server" in [app["name"] for app in running.status()["activeapps"]]
+        assert not services.port_in_use(server.port)
     assert not services.port_in_use(running.rpc_port) and not services.port_in_use(running.master.port)
-    assert alive(daemons) == [], "a master, worker or executor process survived stop()"
+    assert alive(daemons) == [], "a master, worker, executor or Connect server process survived stop()"
 
     _, local = train_and_evaluate(spark, reg_param=0.1)
-    assert (on_cluster["train_rows"], on_cluster["test_rows"]) == (local["train_rows"], local["test_rows"])
-    assert abs(on_cluster["auc"] - local["auc"]) < 1e-6 and abs(on_cluster["accuracy"] - local["accuracy"]) < 1e-6
+    for remote_metrics in (on_cluster, over_connect):
+        assert (remote_metrics["train_rows"], remote_metrics["test_rows"]) == (local["train_rows"], local["test_rows"])
+        assert abs(remote_metrics["auc"] - local["auc"]) < 1e-6
+        assert abs(remote_metrics["accuracy"] - local["accuracy"]) < 1e-6
     assert on_cluster["auc"] > 0.9, "the pipeline should have learned something"
     saved = PipelineModel.load(str(model_out))
     assert [type(s).__name__ for s in saved.stages][-1] == "LogisticRegressionModel"
     assert saved.stages[-1].getRegParam() == 0.1
     written = spark.read.text(str(model_out / "metrics.json")).first()[0]
     assert json.loads(written)["auc"] == on_cluster["auc"]
+
+
+def test_a_failed_spark_submit_shows_its_log(tmp_path):
+    script = tmp_path / "broken.py"
+    script.write_text("raise SystemExit('this script is broken on purpose')\n")
+    with pytest.raises(services.ServiceError, match="exit code 1") as failure:
+        cluster.spark_submit(script, master="local[1]", timeout=120)
+    assert "broken on purpose" in str(failure.value)
+
+
+def test_a_connect_server_that_never_answers_is_stopped():
+    """A TCP readiness check: nothing listens on the port, so the wait times out and stops it."""
+    stuck = services.Service("stuck server", [sys.executable, "-c", "import time; time.sleep(60)"],
+                             ready_path=None, timeout=2)
+    with pytest.raises(services.ServiceError, match=r"not ready after 2 s \(no answer on 127.0.0.1:"):
+        stuck.start()
+    assert not stuck.running
