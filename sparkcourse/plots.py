@@ -187,3 +187,60 @@ def pipeline_diagram(pipeline, title: str | None = None):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# Where the driver runs, per way of running Spark: (panel title, boxes, arrows). A box is
+# (x, y, width, height, label, kind); kind picks the colour. Arrows go between box labels.
+_DEPLOY_MODES = [
+    ("local[n]: one JVM on your machine",
+     [(0.05, 0.05, 0.9, 0.9, "your machine", "machine"),
+      (0.15, 0.55, 0.7, 0.25, "driver\n(notebook's JVM)", "driver"),
+      (0.15, 0.15, 0.7, 0.25, "executor threads ×n", "executor")], []),
+    ("client mode: the driver stays with you",
+     [(0.02, 0.3, 0.38, 0.4, "driver\n(notebook, shell,\nspark-submit)", "driver"),
+      (0.5, 0.05, 0.48, 0.9, "cluster", "machine"),
+      (0.56, 0.6, 0.36, 0.22, "executor", "executor"),
+      (0.56, 0.18, 0.36, 0.22, "executor", "executor")],
+     [(0.4, 0.5, 0.56, 0.71), (0.4, 0.5, 0.56, 0.29)]),
+    ("cluster mode: the driver runs in the cluster",
+     [(0.02, 0.35, 0.3, 0.3, "spark-submit\n(returns)", "client"),
+      (0.4, 0.05, 0.58, 0.9, "cluster", "machine"),
+      (0.45, 0.38, 0.22, 0.24, "driver", "driver"),
+      (0.73, 0.6, 0.22, 0.22, "executor", "executor"),
+      (0.73, 0.18, 0.22, 0.22, "executor", "executor")],
+     [(0.32, 0.5, 0.45, 0.5), (0.67, 0.5, 0.73, 0.71), (0.67, 0.5, 0.73, 0.29)]),
+    ("Spark Connect: a thin client over gRPC",
+     [(0.02, 0.35, 0.28, 0.3, "client\n(no JVM)", "client"),
+      (0.38, 0.05, 0.6, 0.9, "server side", "machine"),
+      (0.42, 0.38, 0.24, 0.24, "Connect\nserver =\ndriver", "driver"),
+      (0.73, 0.6, 0.22, 0.22, "executor", "executor"),
+      (0.73, 0.18, 0.22, 0.22, "executor", "executor")],
+     [(0.3, 0.5, 0.42, 0.5), (0.66, 0.5, 0.73, 0.71), (0.66, 0.5, 0.73, 0.29)]),
+]
+
+
+def deploy_modes():
+    """Four panels: where the driver and the executors run in local mode, client mode, cluster
+    mode and with Spark Connect."""
+    from matplotlib.patches import FancyBboxPatch, Patch
+
+    colours = {"machine": "#f1f1f1", "driver": "#f4a261", "executor": "#8ecae6", "client": "#cdeac0"}
+    fig, axes = plt.subplots(1, len(_DEPLOY_MODES), figsize=(13, 3.2))
+    for ax, (title, boxes, arrows) in zip(axes, _DEPLOY_MODES):
+        for x, y, width, height, label, kind in boxes:
+            ax.add_patch(FancyBboxPatch((x, y), width, height, boxstyle="round,pad=0.01",
+                                        facecolor=colours[kind], edgecolor="black"))
+            top = kind == "machine"
+            ax.text(x + width / 2, y + height - 0.04 if top else y + height / 2, label,
+                    ha="center", va="top" if top else "center", fontsize=8)
+        for x0, y0, x1, y1 in arrows:
+            ax.annotate("", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->"})
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.axis("off")
+        ax.set_title(title, fontsize=9)
+    fig.legend(handles=[Patch(facecolor=colours[k], edgecolor="black", label=k) for k in
+                        ("driver", "executor", "client")], loc="lower center", ncol=3, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    plt.close(fig)
+    return fig

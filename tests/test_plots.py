@@ -86,3 +86,12 @@ def test_pipeline_diagram_colours_estimators_and_transformers():
     colours = [p.get_facecolor() for p in ax.patches]
     assert colours[0] == colours[2] != colours[1]  # two Estimators, one Transformer
     assert ax.get_title() == "Pipeline: 3 stages"
+
+
+def test_deploy_modes_shows_where_the_driver_runs():
+    fig = plots.deploy_modes()
+    assert len(fig.axes) == 4
+    for ax in fig.axes:
+        labels = [t.get_text() for t in ax.texts]
+        assert sum("driver" in t for t in labels) == 1, (ax.get_title(), labels)
+        assert any("executor" in t for t in labels)
