@@ -115,6 +115,8 @@ def _screenshot(page, name: str) -> Path:
 def test_learner_runs_the_setup_lesson_and_validates_in_jupyterlab(tmp_path):
     chromium = _chromium()
     sync_playwright = _sync_playwright()
+    for stale in ARTIFACTS.glob(f"{LESSON}-*.png"):  # only this run's screenshots remain
+        stale.unlink()
 
     course = tmp_path / "course"
     shutil.copytree(ROOT / "course" / LESSON, course / LESSON)
