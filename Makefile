@@ -11,12 +11,13 @@ PYTHON ?= $(shell tools/find-python)
 # Notebook tests: parallel workers (one notebook per worker at a time).
 JOBS ?= 2
 
-.PHONY: help bootstrap lab test test-fast check release outputs coverage grade bench doctor lock clean
+.PHONY: help bootstrap lab test test-fast test-browser check release outputs coverage grade bench doctor lock clean
 
 help:
 	@echo "make lab          set up (first time) and open JupyterLab on your workspace"
 	@echo "make test         set up, then run every test (executes every notebook)"
 	@echo "make test-fast    tests that execute no notebook and start no server"
+	@echo "make test-browser JupyterLab with lesson 00 in headless Chromium (needs chromium)"
 	@echo "make check N=03   nbgrader-validate your workspace copy of lesson 03"
 	@echo "make release      regenerate course/ from solutions/ (instructors)"
 	@echo "make outputs      re-execute solutions/ and store their outputs (instructors)"
@@ -39,6 +40,9 @@ test: bootstrap
 
 test-fast: bootstrap
 	$(PY) -m pytest -m "not notebooks and not servers" tests
+
+test-browser: bootstrap
+	$(PY) -m pytest -m browser -v -s tests/test_browser.py
 
 check: bootstrap
 	$(PY) tools/check_lesson.py $(N)

@@ -59,7 +59,8 @@ class Service:
     """One server process: started, ready-checked, logged and stopped for sure."""
 
     def __init__(self, name: str, command: Sequence[str], port: int | None = None,
-                 ready_path: str | None = "/", env: dict | None = None, timeout: float = 120):
+                 ready_path: str | None = "/", env: dict | None = None, timeout: float = 120,
+                 cwd: str | os.PathLike | None = None):
         if port is None:
             port = free_port()
         elif port_in_use(port):
@@ -68,7 +69,7 @@ class Service:
                 "Stop the program using it, or pass port=None to pick a free port.")
         self.name, self.port, self.ready_path, self.timeout = name, port, ready_path, timeout
         self.command = [str(part).replace("{port}", str(port)) for part in command]
-        self.env = env
+        self.env, self.cwd = env, cwd
         self.log_path = workdir("services") / f"{name.replace(' ', '-')}-{port}.log"
         self.process: subprocess.Popen | None = None
         self.ready_seconds: float | None = None
@@ -95,7 +96,7 @@ class Service:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sparkcourse.supervise", *self.command],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=env, start_new_session=True, preexec_fn=_die_with_parent,
+                env=env, cwd=self.cwd, start_new_session=True, preexec_fn=_die_with_parent,
             )
         _RUNNING.add(self)
         self._started = started

@@ -36,9 +36,9 @@ def test_solution_scores_full_marks_release_scores_zero(lesson, tmp_path):
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions" / lesson, course / "solutions" / lesson)
     for student, source in (("solution", ROOT / "solutions"), ("blank", ROOT / "course")):
-        target = course / "submitted" / student / lesson
-        target.mkdir(parents=True)
-        shutil.copy(source / lesson / f"{lesson}.ipynb", target)
+        # The whole lesson folder, as `make lab` copies it into the learner's workspace.
+        shutil.copytree(source / lesson, course / "submitted" / student / lesson,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
 
     graded = {r.student: r for r in grade(course, lesson, from_stored_outputs=("solution",))}
 
@@ -49,7 +49,16 @@ def test_solution_scores_full_marks_release_scores_zero(lesson, tmp_path):
     assert set(blank.cells) == set(solution.cells)
     assert all(score == 0 for score, _ in blank.cells.values()), blank.cells
 
-    executed = nbformat.read(course / "autograded" / "blank" / lesson / f"{lesson}.ipynb", as_version=4)
+    executed_dir = course / "autograded" / "blank" / lesson
+    executed = nbformat.read(executed_dir / f"{lesson}.ipynb", as_version=4)
+    release = nbformat.read(ROOT / "course" / lesson / f"{lesson}.ipynb", as_version=4)
+    # What ran is the learner's release: nbgrader restores only its own cells (exercises and
+    # checks, with hidden tests); every other cell is the released one, in the same order.
+    assert [c.source for c in executed.cells if not nbgrader_meta(c)] == \
+        [c.source for c in release.cells if not nbgrader_meta(c)]
+    # It ran in autograded/blank/<lesson>/, not workspace/<lesson>/: the same as long as a lesson
+    # reads through sparkcourse (absolute paths) and writes only under workdir(), never beside itself.
+    assert sorted(p.name for p in executed_dir.iterdir()) == [f"{lesson}.ipynb"], "a lesson wrote beside itself"
     broken = [c.source[:80] for c in executed.cells if c.cell_type == "code" and not _exercise_cell(c)
               and any(o.output_type == "error" for o in c.outputs)]
     assert broken == [], f"cells that fail in the learner's release: {broken}"
@@ -57,7 +66,7 @@ def test_solution_scores_full_marks_release_scores_zero(lesson, tmp_path):
     feedback_html = (course / "feedback" / "solution" / lesson / f"{lesson}.html").read_text()
     feedback = html.unescape(re.sub(r"<[^>]+>", "", feedback_html))  # the code as a reader sees it
     assert "BEGIN HIDDEN TESTS" not in feedback
-    released = "\n".join(c.source for c in nbformat.read(ROOT / "course" / lesson / f"{lesson}.ipynb", 4).cells)
+    released = "\n".join(c.source for c in release.cells)
     hidden = [line.strip() for c in nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", 4).cells
               if "### BEGIN HIDDEN TESTS" in c.source
               for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
