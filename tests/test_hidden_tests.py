@@ -257,6 +257,38 @@ def emr_spark_step(name, script_uri, args=(), conf=None):
             "HadoopJarStep": {"Jar": "command-runner.jar", "Args": [*submit, script_uri, *map(str, args)]}}
 ''',
     },
+    "12_spark_vs_sklearn": {
+        # half done: right for categories seen in training, but an unseen one fails (no handleInvalid="keep")
+        # instead of giving all zeros
+        "ex12_1_translate": '''
+def spark_preprocessor(numeric, categorical):
+    imputed = [f"{c}_imputed" for c in numeric]
+    indexed = [f"{c}_index" for c in categorical]
+    encoded = [f"{c}_onehot" for c in categorical]
+    return Pipeline(stages=[
+        Imputer(inputCols=list(numeric), outputCols=imputed, strategy="mean"),
+        VectorAssembler(inputCols=imputed, outputCol="numeric"),
+        MinMaxScaler(inputCol="numeric", outputCol="numeric_scaled"),
+        StringIndexer(inputCols=list(categorical), outputCols=indexed, stringOrderType="alphabetAsc"),
+        OneHotEncoder(inputCols=indexed, outputCols=encoded, dropLast=False),
+        VectorAssembler(inputCols=["numeric_scaled", *encoded], outputCol="features"),
+    ])
+''',
+        # half done: the first size where Spark is faster, even if it is slower again later
+        "ex12_2_crossover": '''
+def crossover_size(sizes, sklearn_seconds, spark_seconds):
+    for size, sklearn_time, spark_time in zip(sizes, sklearn_seconds, spark_seconds):
+        if spark_time < sklearn_time:
+            return size
+    return None
+''',
+        # wrong score: the 0/1 prediction instead of the probability of class 1
+        "ex12_3_scores": '''
+def to_numpy_scores(predictions, label_col="label", probability_col="probability"):
+    rows = predictions.select(F.col(label_col).cast("double").alias("y"), "prediction").toPandas()
+    return rows["y"].to_numpy(), rows["prediction"].to_numpy()
+''',
+    },
     "90_feature_catalogue": {
         # half done: the category's index, not its share of positives
         "ex90_1_rate": '''
