@@ -173,6 +173,7 @@ def test_edited_locked_cells_compares_with_the_release(tmp_path):
     course = _course(tmp_path)
     checksums = released_locked_cells(course, "00_setup")
     assert set(checksums) == {"ex00_1_count_by_test", "ex00_2_mass_by_sex_test"}
+    assert all(len(versions) == 1 for versions in checksums.values())
     target = course / "submitted" / "s" / "00_setup"
     target.mkdir(parents=True)
     nb = nbformat.read(course / "course" / "00_setup" / "00_setup.ipynb", as_version=4)

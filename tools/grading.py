@@ -149,23 +149,24 @@ def missing_grade_cells(course: Path, assignment: str, student: str, expected: s
     return sorted(expected - found)
 
 
-def released_locked_cells(course: Path, assignment: str) -> dict[str, str]:
-    """grade_id -> checksum of every locked cell as released in course/<assignment>/."""
+def released_locked_cells(course: Path, assignment: str) -> dict[str, set[str]]:
+    """grade_id -> checksums of every locked cell as released in course/<assignment>/."""
     from nbgrader.utils import compute_checksum
 
-    return {nbgrader_meta(c)["grade_id"]: compute_checksum(c)
+    return {nbgrader_meta(c)["grade_id"]: {compute_checksum(c)}
             for path in sorted((course / "course" / assignment).glob("*.ipynb"))
             for c in nbformat.read(path, as_version=4).cells if nbgrader_meta(c).get("locked")}
 
 
-def edited_locked_cells(course: Path, assignment: str, student: str, checksums: dict[str, str]) -> list[str]:
-    """Locked cells whose submitted source or metadata differ from the release (nbgrader restores them)."""
+def edited_locked_cells(course: Path, assignment: str, student: str, checksums: dict[str, set[str]]) -> list[str]:
+    """Locked cells whose submitted source or metadata differ from every accepted version
+    (``checksums``: the release's, and the source's with hidden tests); nbgrader restores them."""
     from nbgrader.utils import compute_checksum
 
     edited = []
     for cell in _submitted_cells(course, assignment, student):
         grade_id = nbgrader_meta(cell).get("grade_id")
-        if grade_id in checksums and compute_checksum(cell) != checksums[grade_id]:
+        if grade_id in checksums and compute_checksum(cell) not in checksums[grade_id]:
             edited.append(grade_id)
     return sorted(edited)
 
@@ -227,27 +228,27 @@ def results(course: Path, assignment: str, failures: dict[str, str] | None = Non
         notebooks = gradebook.find_assignment(assignment).notebooks
         graded_cells = {c.name for nb in notebooks for c in nb.grade_cells}
         checksums = released_locked_cells(course, assignment)
+        for nb in notebooks:  # the source's version, hidden tests included, is no edit either
+            for c in nb.source_cells:
+                if c.locked and c.checksum:
+                    checksums.setdefault(c.name, set()).add(c.checksum)
         for student in submitting_students(course, assignment):
             result = StudentResult(student)
             if student in failures:
                 result.problems.append(f"autograding failed, scored 0: {failures[student]}")
-            try:
-                submission = gradebook.find_submission(assignment, student)
-            except MissingEntry:
-                result.problems.append("not graded (no autograded submission)")
-                out.append(result)
-                continue
-            graded = (course / "autograded" / student / assignment).is_dir()
-            if graded:
+                result.max_score = sum(c.max_score for nb in notebooks for c in nb.grade_cells)
+                result.cells = {c.name: (0.0, c.max_score) for nb in notebooks for c in nb.grade_cells}
+            else:
+                try:
+                    submission = gradebook.find_submission(assignment, student)
+                except MissingEntry:
+                    result.problems.append("not graded (no autograded submission)")
+                    out.append(result)
+                    continue
                 result.score, result.max_score = submission.score, submission.max_score
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
                         result.cells[grade.name] = (grade.score, grade.max_score)
-            else:
-                result.max_score = submission.max_score
-                result.cells = {c: (0.0, 0.0) for c in graded_cells}
-                if student not in failures:
-                    result.problems.append("not graded (no autograded notebook)")
             missing = missing_grade_cells(course, assignment, student, graded_cells)
             if missing:
                 result.problems.append("grade cells deleted or stripped: " + ", ".join(missing))
@@ -316,6 +317,15 @@ def grade(course: Path, assignment: str, from_stored_outputs: tuple[str, ...] = 
             if not failed:
                 raise  # not a notebook's fault (gradebook, configuration): stop
             failures.update(failed)
+    if failures:  # no graded notebook: no submission in the gradebook (nor an older one's scores)
+        from nbgrader.api import Gradebook, MissingEntry
+
+        with Gradebook(db_url(course)) as gradebook:
+            for student in failures:
+                try:
+                    gradebook.remove_submission(assignment, student)
+                except MissingEntry:
+                    pass
     no_feedback = {}
     try:
         nbgrader(course, "generate_feedback", assignment, "--force", "--log-level=WARN")
