@@ -115,12 +115,16 @@ def db_url(course: Path) -> str:
     return f"sqlite:///{course / 'gradebook.db'}"
 
 
-def register(course: Path, assignment: str) -> None:
-    """Record the assignment's grade cells and checksums in the gradebook (course/ untouched)."""
+def register(course: Path, assignment: str) -> list:
+    """Record the assignment's grade cells and checksums in the gradebook (course/ untouched).
+
+    Returns the notebooks of this fresh release: what a learner started from.
+    """
     with tempfile.TemporaryDirectory() as release:
         nbgrader(course, "generate_assignment", assignment, "--force",
                  f"--CourseDirectory.release_directory={release}", f"--db={db_url(course)}",
                  "--log-level=WARN")
+        return [nbformat.read(path, as_version=4) for path in sorted((Path(release) / assignment).glob("*.ipynb"))]
 
 
 @dataclass
@@ -149,13 +153,17 @@ def missing_grade_cells(course: Path, assignment: str, student: str, expected: s
     return sorted(expected - found)
 
 
-def released_locked_cells(course: Path, assignment: str) -> dict[str, set[str]]:
-    """grade_id -> checksums of every locked cell as released in course/<assignment>/."""
+def _release(course: Path, assignment: str) -> list:
+    return [nbformat.read(path, as_version=4) for path in sorted((course / "course" / assignment).glob("*.ipynb"))]
+
+
+def released_locked_cells(course: Path, assignment: str, release: list | None = None) -> dict[str, set[str]]:
+    """grade_id -> checksums of every locked cell as released (``release``, or course/<assignment>/)."""
     from nbgrader.utils import compute_checksum
 
+    release = _release(course, assignment) if release is None else release
     return {nbgrader_meta(c)["grade_id"]: {compute_checksum(c)}
-            for path in sorted((course / "course" / assignment).glob("*.ipynb"))
-            for c in nbformat.read(path, as_version=4).cells if nbgrader_meta(c).get("locked")}
+            for nb in release for c in nb.cells if nbgrader_meta(c).get("locked")}
 
 
 def edited_locked_cells(course: Path, assignment: str, student: str, checksums: dict[str, set[str]]) -> list[str]:
@@ -198,12 +206,9 @@ def suspicious_lines(submitted_sources: list[str], released_sources: list[str]) 
     return found
 
 
-def suspicious_code(course: Path, assignment: str, student: str) -> list[str]:
-    released = [c.source for path in sorted((course / "course" / assignment).glob("*.ipynb"))
-                for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
-    if not released:  # no release in this course folder: compare with the source instead
-        released = [c.source for path in sorted((course / "solutions" / assignment).glob("*.ipynb"))
-                    for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+def suspicious_code(course: Path, assignment: str, student: str, release: list | None = None) -> list[str]:
+    release = _release(course, assignment) if release is None else release
+    released = [c.source for nb in release for c in nb.cells if c.cell_type == "code"]
     submitted = [c.source for c in _submitted_cells(course, assignment, student) if c.cell_type == "code"]
     return suspicious_lines(submitted, released)
 
@@ -214,8 +219,11 @@ def submitting_students(course: Path, assignment: str) -> list[str]:
     return sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir()) if submitted.is_dir() else []
 
 
-def results(course: Path, assignment: str, failures: dict[str, str] | None = None) -> list[StudentResult]:
+def results(course: Path, assignment: str, failures: dict[str, str] | None = None,
+            release: list | None = None) -> list[StudentResult]:
     """Per student: total, per-cell scores and anything suspicious, from the gradebook.
+
+    ``release``: the released notebooks to compare submissions with (default: course/<assignment>/).
 
     ``failures``: students whose autograding failed (kernel died, could not be interrupted),
     with nbgrader's reason.
@@ -227,7 +235,7 @@ def results(course: Path, assignment: str, failures: dict[str, str] | None = Non
     with Gradebook(db_url(course)) as gradebook:
         notebooks = gradebook.find_assignment(assignment).notebooks
         graded_cells = {c.name for nb in notebooks for c in nb.grade_cells}
-        checksums = released_locked_cells(course, assignment)
+        checksums = released_locked_cells(course, assignment, release)
         for nb in notebooks:  # the source's version, hidden tests included, is no edit either
             for c in nb.source_cells:
                 if c.locked and c.checksum:
@@ -255,7 +263,7 @@ def results(course: Path, assignment: str, failures: dict[str, str] | None = Non
             edited = edited_locked_cells(course, assignment, student, checksums)
             if edited:
                 result.problems.append("locked cells edited (originals restored for grading): " + ", ".join(edited))
-            suspicious = suspicious_code(course, assignment, student)
+            suspicious = suspicious_code(course, assignment, student, release)
             if suspicious:
                 more = f" (+{len(suspicious) - 3} more)" if len(suspicious) > 3 else ""
                 result.problems.append("review by hand, code that can defeat grading: "
@@ -302,7 +310,7 @@ def grade(course: Path, assignment: str, from_stored_outputs: tuple[str, ...] = 
     students = submitting_students(course, assignment)
     if not students:
         raise SystemExit(f"No submissions: put them in {course}/submitted/<student>/{assignment}/ first.")
-    register(course, assignment)
+    release = register(course, assignment)
     stored = [s for s in students if s in from_stored_outputs]
     runs = []
     if len(stored) < len(students):
@@ -334,7 +342,7 @@ def grade(course: Path, assignment: str, from_stored_outputs: tuple[str, ...] = 
         if not no_feedback:
             raise
     nbgrader(course, "export", "--to", str(course / "grades.csv"), "--log-level=WARN")
-    graded = results(course, assignment, failures)
+    graded = results(course, assignment, failures, release)
     for result in graded:
         if result.student in no_feedback:
             result.problems.append(f"no feedback written: {no_feedback[result.student]}")
