@@ -11,7 +11,7 @@ PYTHON ?= $(shell tools/find-python)
 # Notebook tests: parallel workers (one notebook per worker at a time).
 JOBS ?= 2
 
-.PHONY: help bootstrap lab test test-fast test-browser check release outputs coverage grade bench doctor lock clean
+.PHONY: help bootstrap lab test test-fast test-browser check release outputs coverage collect grade bench doctor lock clean
 
 help:
 	@echo "make lab          set up (first time) and open JupyterLab on your workspace"
@@ -22,6 +22,7 @@ help:
 	@echo "make release      regenerate course/ from solutions/ (instructors)"
 	@echo "make outputs      re-execute solutions/ and store their outputs (instructors)"
 	@echo "make coverage     rewrite COVERAGE.md: which lesson uses each pyspark.ml class"
+	@echo "make collect A=00_setup ZIP=downloads.zip   unpack submissions into submitted/ (nbgrader zip_collect)"
 	@echo "make grade A=00_setup   autograde submitted/, write feedback and grades.csv"
 	@echo "make bench        time every solutions notebook"
 	@echo "make doctor       what this machine has, and what is wrong"
@@ -57,6 +58,9 @@ outputs: bootstrap
 coverage: bootstrap
 	$(PY) tools/ml_coverage.py
 
+collect: bootstrap
+	$(PY) tools/grade.py $(A) --collect "$(ZIP)" $(if $(REPLACE),--replace)
+
 grade: bootstrap
 	$(PY) tools/grade.py $(A)
 
@@ -73,5 +77,5 @@ lock:
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .lockvenv
 
 clean:
-	rm -rf workdir autograded feedback gradebook.db grades.csv .pytest_cache
+	rm -rf workdir autograded feedback downloaded gradebook.db grades.csv .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -14,6 +14,9 @@ sys.path.insert(0, str(ROOT))
 
 from tools.notebooks import test_environment  # noqa: E402
 
+# The grading tests' fixture assignment is graded by those tests, not checked by nbval.
+collect_ignore_glob = ["tests/fixtures/*"]
+
 # Set before any kernel or JVM starts: nbval's kernels inherit this environment.
 os.environ.update(test_environment())
 # Notebooks and tests write into a private work folder, never the learner's workdir/. Each

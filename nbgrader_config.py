@@ -27,9 +27,20 @@ c.Execute.interrupt_on_timeout = True
 # out of cell outputs (any stderr in a grade cell scores it 0).
 c.Execute.kernel_name = "sparkcourse"
 
-# Feedback shows the learner's work and scores, never the hidden tests.
+# Feedback shows the learner's work and scores, never the hidden tests: not in the source, and
+# not in outputs either (tracebacks quote the failing line; code can print its caller's source).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "sparkcourse.feedback.RedactHiddenTests",  # must run while the hidden tests are still there
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.RedactHiddenTests.source_directory = c.CourseDirectory.source_directory  # solutions to keep out too
+
+# `make collect A=00_setup ZIP=downloads.zip` (nbgrader zip_collect): the zip holds one folder per
+# student, <student_id>/<notebook>.ipynb, at any depth. The collector sees absolute paths.
+# Staging goes to downloaded/<assignment>/{archive,extracted}/ (git-ignored).
+c.ZipCollectApp.downloaded_directory = "downloaded"
+c.ExtractorPlugin.zip_ext = [".zip"]  # no archives inside the archive
+c.FileNameCollectorPlugin.named_regexp = (
+    r".*/(?P<student_id>[A-Za-z0-9][A-Za-z0-9_.-]*)/(?P<file_id>[^/]+\.ipynb)$")

@@ -1,0 +1,374 @@
+"""Grading that cannot be fooled: adversarial submissions graded by real nbgrader with real Spark.
+
+Each test builds a temporary course (tmp_path), collects its students from a zip with
+`nbgrader zip_collect` where it says so, and grades them all in one run (tools.grading.grade).
+The fixture assignment (tests/fixtures/grading_fixture) is tiny: one pure Python exercise, one
+Spark exercise, hidden tests in both; its per-cell timeout is short, set only in the temporary
+course. docs/grading-integrity.md has the table of cases, expectations and observations.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+import shutil
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.grading import collect, db_url, grade, nbgrader
+from tools.notebooks import nbgrader_meta
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = "grading_fixture"
+TIMEOUT = 30  # per cell, fixture only: a Spark start on a loaded 2-core machine fits
+pytestmark = pytest.mark.notebooks
+
+SOLUTION = {
+    "ex_1_double": "def double(x):\n    return 2 * x",
+    "ex_2_total_by": ("from pyspark.sql import functions as F\n\n\ndef total_by(df, key, value):\n"
+                      '    return df.groupBy(key).agg(F.sum(value).alias("total")).orderBy(key)'),
+}
+WRONG = {
+    "ex_1_double": "def double(x):\n    return x",
+    "ex_2_total_by": "def total_by(df, key, value):\n    return df",
+}
+# Pass the visible checks, not the hidden ones.
+HARD_CODED = {
+    "ex_1_double": "def double(x):\n    return 4",
+    "ex_2_total_by": ("def total_by(df, key, value):\n"
+                      '    return spark.createDataFrame([("a", 4), ("b", 2)], f"{key} string, total bigint")'),
+}
+FULL = {"ex_1_double_test": 1.0, "ex_2_total_by_test": 2.0}
+ZERO = {"ex_1_double_test": 0.0, "ex_2_total_by_test": 0.0}
+
+
+def make_course(tmp_path: Path, assignment: str, source: Path, timeout: int | None = None) -> Path:
+    """A course folder with the repository's nbgrader config, one assignment and its release."""
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    config = (ROOT / "nbgrader_config.py").read_text()
+    if timeout:
+        config += f"\nc.Execute.timeout = {timeout}  # the tests' fixture only\n"
+    (course / "nbgrader_config.py").write_text(config)
+    shutil.copytree(source, course / "solutions" / assignment)
+    nbgrader(course, "generate_assignment", assignment, "--force", "--no-db", "--log-level=WARN")
+    return course
+
+
+def released(course: Path, assignment: str):
+    return nbformat.read(course / "course" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def cell(nb, grade_id: str):
+    return next(c for c in nb.cells if nbgrader_meta(c).get("grade_id") == grade_id)
+
+
+def submission(course: Path, assignment: str, answers: dict[str, str] | None = None,
+               edits: dict[str, str] | None = None, delete: tuple[str, ...] = (), strip: tuple[str, ...] = (),
+               append: str | None = None):
+    """The release with answers in solution cells, edited or deleted cells, stripped metadata."""
+    nb = released(course, assignment)
+    for grade_id, source in {**(answers or {}), **(edits or {})}.items():
+        cell(nb, grade_id).source = source
+    for grade_id in strip:
+        del cell(nb, grade_id).metadata["nbgrader"]
+    nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") not in delete]
+    if append:
+        nb.cells.append(nbformat.v4.new_code_cell(append))
+    return nb
+
+
+def write_zip(path: Path, assignment: str, students: dict) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for student, nb in students.items():
+            archive.writestr(f"downloads/{student}/{assignment}.ipynb", nbformat.writes(nb))
+    return path
+
+
+def scores(result) -> dict[str, float]:
+    return {name: score for name, (score, _) in result.cells.items()}
+
+
+def feedback_text(course: Path, student: str, assignment: str) -> str:
+    """The feedback as a reader sees it: tags removed, entities decoded."""
+    page = (course / "feedback" / student / assignment / f"{assignment}.html").read_text()
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def autograded_errors(course: Path, student: str, assignment: str, grade_id: str) -> list[str]:
+    nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+    return [o.ename for o in cell(nb, grade_id).outputs if o.output_type == "error"]
+
+
+def gradebook_state(course: Path, assignment: str) -> list[tuple]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url(course)) as gradebook:
+        return sorted((s.student_id, g.name, g.score, g.max_score)
+                      for s in gradebook.assignment_submissions(assignment)
+                      for nb in s.notebooks for g in nb.grades)
+
+
+def _grade_twice_is_idempotent(course: Path, assignment: str, graded: dict, **options) -> None:
+    """Grading again changes nothing: same grades.csv, same gradebook, same report."""
+    first_csv, first_db = (course / "grades.csv").read_text(), gradebook_state(course, assignment)
+    again = {r.student: r for r in grade(course, assignment, **options)}
+    assert (course / "grades.csv").read_text() == first_csv
+    assert gradebook_state(course, assignment) == first_db
+    assert {s: (r.score, r.cells, r.problems) for s, r in again.items()} == {
+        s: (r.score, r.cells, r.problems) for s, r in graded.items()}
+    rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader(first_csv.splitlines())}
+    assert rows == {s: r.score for s, r in graded.items()}
+
+
+def _assert_no_hidden_tests(course: Path, assignment: str, students, hidden: list[str]) -> None:
+    for student in students:
+        text = feedback_text(course, student, assignment)
+        shown = [line for line in ["BEGIN HIDDEN TESTS", *hidden] if line in text]
+        assert shown == [], f"{student}'s feedback shows {shown}"
+
+
+FIXTURE_HIDDEN = ["for v in (-3, 0, 10)", 'other = spark.createDataFrame([("x", 5)',
+                  'assert [tuple(r) for r in total_by(other, "team", "points").collect()]']
+# Not in the feedback of students who did not write it themselves.
+FIXTURE_SOLUTION = ['return df.groupBy(key).agg(F.sum(value).alias("total")).orderBy(key)']
+
+
+def test_fixture_cases_one_run(tmp_path):
+    """Every asserted case on the fixture: students collected from one zip, graded in one run."""
+    course = make_course(tmp_path, FIXTURE, ROOT / "tests" / "fixtures" / FIXTURE, timeout=TIMEOUT)
+    sub = lambda **kw: submission(course, FIXTURE, **kw)  # noqa: E731
+    students = {
+        "blank": sub(),
+        "solution": sub(answers=SOLUTION),
+        "deleted": sub(answers=SOLUTION, delete=("ex_1_double_test",)),
+        "stripped": sub(answers=SOLUTION, strip=("ex_2_total_by_test",)),
+        "weakened": sub(answers=WRONG, edits={"ex_1_double_test": "pass", "ex_2_total_by_test": "pass"}),
+        "hardcoded": sub(answers=HARD_CODED),
+        "looping": sub(answers={**SOLUTION, "ex_2_total_by": "while True:\n    pass"}),
+        "killer": sub(answers={**SOLUTION, "ex_2_total_by": "import os\n\nos.kill(os.getpid(), 9)"}),
+        "stopper": sub(answers={**SOLUTION, "ex_2_total_by": SOLUTION["ex_2_total_by"] + "\n\n\nspark.stop()"}),
+        # visible checks made no-ops, AssertionError replaced; the hidden tests are plain asserts
+        "patcher": sub(answers={**HARD_CODED, "ex_1_double": (
+            "import builtins\nimport sparkcourse.checks\n\n"
+            "sparkcourse.checks.check_close = lambda *a, **k: None\n"
+            "sparkcourse.checks.check_columns = lambda *a, **k: None\n"
+            "builtins.AssertionError = type('Quiet', (Exception,), {})\n\n\n"
+            "def double(x):\n    return 4")}),
+    }
+    zipped = write_zip(tmp_path / "downloads.zip", FIXTURE, students)
+    assert collect(course, FIXTURE, zipped) == sorted(students)
+
+    graded = {r.student: r for r in grade(course, FIXTURE)}
+    assert sorted(graded) == sorted(students)
+
+    # unmodified release: 0 on every graded cell; the solution: full marks
+    assert scores(graded["blank"]) == ZERO and graded["blank"].problems == []
+    assert scores(graded["solution"]) == FULL and graded["solution"].problems == []
+    assert graded["solution"].score == graded["solution"].max_score == 3
+
+    # deleted or stripped grade cell: 0 for it, and the report names the student and the cell
+    assert scores(graded["deleted"]) == {"ex_1_double_test": 0.0, "ex_2_total_by_test": 2.0}
+    assert graded["deleted"].problems == ["grade cells deleted or stripped: ex_1_double_test"]
+    assert scores(graded["stripped"]) == {"ex_1_double_test": 1.0, "ex_2_total_by_test": 0.0}
+    assert graded["stripped"].problems == ["grade cells deleted or stripped: ex_2_total_by_test"]
+
+    # weakened tests: the originals are restored and applied, and the edit is reported
+    assert scores(graded["weakened"]) == ZERO
+    assert graded["weakened"].problems == [
+        "locked cells edited (originals restored for grading): ex_1_double_test, ex_2_total_by_test"]
+    assert autograded_errors(course, "weakened", FIXTURE, "ex_1_double_test") == ["CheckFailed"]
+
+    # hard-coded answers pass the visible checks and fail the hidden ones
+    assert scores(graded["hardcoded"]) == ZERO and graded["hardcoded"].problems == []
+    for grade_id in FULL:
+        assert autograded_errors(course, "hardcoded", FIXTURE, grade_id) == ["AssertionError"]
+
+    # an endless loop is interrupted at the timeout; the cells after it still run
+    assert scores(graded["looping"]) == {"ex_1_double_test": 1.0, "ex_2_total_by_test": 0.0}
+    assert "CellTimeoutError" in autograded_errors(course, "looping", FIXTURE, "ex_2_total_by")
+    assert autograded_errors(course, "looping", FIXTURE, "ex_2_total_by_test") == ["NameError"]
+
+    # a kernel that kills itself: that notebook fails, scores 0 and is reported; nobody else is hurt
+    killer = graded["killer"]
+    assert killer.score == 0 and set(scores(killer).values()) == {0.0}
+    assert killer.problems[0] == "autograding failed, scored 0: nbclient.exceptions.DeadKernelError: Kernel died"
+    assert "ends the grading kernel: os.kill(os.getpid(), 9)" in killer.problems[-1]
+    assert not (course / "autograded" / "killer" / FIXTURE).exists()
+    rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader((course / "grades.csv").open())}
+    assert rows == {s: r.score for s, r in graded.items()} and rows["killer"] == 0
+
+    # spark.stop() in an answer: the Spark check after it fails, the earlier exercise keeps its point
+    assert scores(graded["stopper"]) == {"ex_1_double_test": 1.0, "ex_2_total_by_test": 0.0}
+
+    # no-op helpers and a replaced AssertionError do not stop the hidden asserts; the code is named
+    assert scores(graded["patcher"]) == ZERO
+    assert autograded_errors(course, "patcher", FIXTURE, "ex_1_double_test") == ["AssertionError"]
+    assert "replaces checking helpers or builtins" in graded["patcher"].problems[-1]
+
+    # the loop was stopped at the configured timeout (the kernel's own timestamps)
+    stamps = cell(nbformat.read(course / "autograded" / "looping" / FIXTURE / f"{FIXTURE}.ipynb", as_version=4),
+                  "ex_2_total_by").metadata["execution"]
+    looped = (datetime.fromisoformat(stamps["shell.execute_reply"].rstrip("Z"))
+              - datetime.fromisoformat(stamps["iopub.execute_input"].rstrip("Z"))).total_seconds()
+    assert TIMEOUT <= looped < 2 * TIMEOUT, looped
+
+    # feedback: no hidden test and no solution anywhere, not even in tracebacks of failed hidden asserts
+    _assert_no_hidden_tests(course, FIXTURE, sorted(set(students) - {"killer"}), FIXTURE_HIDDEN)
+    _assert_no_hidden_tests(course, FIXTURE, ["blank", "weakened", "hardcoded", "patcher"], FIXTURE_SOLUTION)
+    assert "AssertionError" in feedback_text(course, "hardcoded", FIXTURE)
+    assert "CheckFailed: double(2)" in feedback_text(course, "weakened", FIXTURE)
+
+
+# Reads the source notebook from the course folder (an ancestor of the kernel's folder) and runs
+# its solution cells: a copy of the solutions made at grading time.
+READER = """import json, pathlib
+
+_root = next(p for p in pathlib.Path.cwd().parents if (p / "solutions").is_dir())
+for _cell in json.loads((_root / "solutions/grading_fixture/grading_fixture.ipynb").read_text())["cells"]:
+    if _cell["metadata"].get("nbgrader", {}).get("solution"):
+        exec("".join(_cell["source"]))"""
+
+# An input transformer that empties every later check cell (they start with '''Check) before it runs.
+TRANSFORMER = """def _skip_checks(lines):
+    return [] if lines and lines[0].startswith("'''Check") else lines
+
+
+get_ipython().input_transformers_cleanup.append(_skip_checks)
+
+
+def double(x):
+    return x"""
+
+# Prints the hidden tests from the gradebook, and the source of the check that calls it.
+LEAKER = """import inspect, pathlib, sqlite3
+
+_db = next(p for p in pathlib.Path.cwd().parents if (p / "gradebook.db").is_file()) / "gradebook.db"
+for (_source,) in sqlite3.connect(_db).execute("select source from source_cell"):
+    print(_source)
+
+
+def double(x):
+    print(inspect.getsource(inspect.currentframe().f_back))
+    return x"""
+
+
+def test_fixture_limits_observed(tmp_path):
+    """What nbgrader cannot stop (student code runs unsandboxed in the grading kernel): observed
+    scores, the report naming the code for review, and feedback that still shows no hidden test."""
+    course = make_course(tmp_path, FIXTURE, ROOT / "tests" / "fixtures" / FIXTURE, timeout=TIMEOUT)
+    sub = lambda **kw: submission(course, FIXTURE, **kw)  # noqa: E731
+    students = {
+        # errors swallowed by a custom handler: the kernel still replies "error" and nbgrader sees it
+        "handler": sub(answers={**WRONG, "ex_1_double": (
+            "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n\n\n"
+            "def double(x):\n    return x")}),
+        "transformer": sub(answers={**WRONG, "ex_1_double": TRANSFORMER}),
+        "reader": sub(answers={"ex_1_double": READER, "ex_2_total_by": READER}),
+        "leaker": sub(answers={**WRONG, "ex_1_double": LEAKER}),
+        # hidden-test markers outside a check cell: nbgrader cannot write this student's feedback
+        "saboteur": sub(answers=SOLUTION, append="### BEGIN HIDDEN TESTS\n### END HIDDEN TESTS"),
+    }
+    for student, nb in students.items():
+        target = course / "submitted" / student / FIXTURE
+        target.mkdir(parents=True)
+        nbformat.write(nb, target / f"{FIXTURE}.ipynb")
+
+    graded = {r.student: r for r in grade(course, FIXTURE)}
+
+    assert scores(graded["handler"]) == ZERO  # caught
+    assert scores(graded["transformer"]) == FULL  # NOT caught: full marks for wrong answers
+    assert scores(graded["reader"]) == FULL  # NOT caught: the solutions are readable
+    assert scores(graded["leaker"]) == ZERO
+    leaked = nbformat.read(course / "autograded" / "leaker" / FIXTURE / f"{FIXTURE}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in leaked.cells for o in c.get("outputs", []))
+    assert "for v in (-3, 0, 10)" in printed  # the gradebook is readable from the grading kernel
+    reasons = {"handler": "changes how the kernel runs cells", "transformer": "changes how the kernel runs cells",
+               "reader": "reads the grading files", "leaker": "reads the grading files"}
+    for student, reason in reasons.items():
+        assert reason in graded[student].problems[-1], (student, graded[student].problems)
+    # the saboteur is graded, only their feedback is missing, and the report says so
+    assert scores(graded["saboteur"]) == FULL
+    assert graded["saboteur"].problems == [
+        "no feedback written: RuntimeError: Hidden test region detected in a non-grade cell; please make sure "
+        "all solution regions are within 'Autograder tests' cells."]
+    assert not (course / "feedback" / "saboteur").exists()
+    _assert_no_hidden_tests(course, FIXTURE, set(students) - {"saboteur"}, FIXTURE_HIDDEN)  # printed, then redacted
+    _assert_no_hidden_tests(course, FIXTURE, ["handler", "transformer", "reader", "leaker"], FIXTURE_SOLUTION)
+    assert "[hidden test]" in feedback_text(course, "leaker", FIXTURE)
+
+
+SETUP_HIDDEN = ['got = [(r["island"], r["n"]) for r in count_by(penguins, "island").collect()]',
+                'assert got == [("Biscoe", 168), ("Dream", 124), ("Torgersen", 52)]',
+                '("Adelie", "female", 73, 3368.8), ("Adelie", "male", 73, 4043.5),',
+                'rows = [(r["species"], r["sex"], r["n"], r["mean_mass_g"]) for r in mass_by_species_and_sex(toy)',
+                'assert rows == [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)]']
+HARD_CODED_COUNT_BY = '''def count_by(df, column):
+    return spark.createDataFrame([("Adelie", 152), ("Chinstrap", 68), ("Gentoo", 124)], f"{column} string, n bigint")'''
+HALF_DONE_MASS = '''def mass_by_species_and_sex(df):
+    return (df.dropna(subset=["sex"]).groupBy("species", "sex")
+            .agg(F.count("*").alias("n"), F.round(F.avg("body_mass_g"), 1).alias("mean_mass_g"))
+            .orderBy("species", "sex"))'''
+
+
+def test_setup_lesson_cases(tmp_path):
+    """00_setup, the real lesson: the solution and tampered copies of it are graded on their stored
+    outputs, the adversarial submission is executed; grading again changes nothing."""
+    lesson = "00_setup"
+    course = make_course(tmp_path, lesson, ROOT / "solutions" / lesson)
+    solution = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+
+    def tampered(delete=(), strip=()):
+        nb = nbformat.from_dict(solution)
+        for grade_id in strip:  # as from the release: no hidden tests in it
+            stripped = cell(nb, grade_id)
+            del stripped.metadata["nbgrader"]
+            stripped.source = stripped.source.split("### BEGIN HIDDEN TESTS")[0]
+        nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") not in delete]
+        return nb
+
+    students = {
+        "solution": solution,
+        "deleted": tampered(delete=("ex00_1_count_by_test",)),
+        "stripped": tampered(strip=("ex00_2_mass_by_sex_test",)),
+        # count_by right for species only, with its check replaced by `pass`; a half-done ex00_2
+        # that passes the visible checks and fails a hidden assertion
+        "adversary": submission(course, lesson, answers={"ex00_1_count_by": HARD_CODED_COUNT_BY,
+                                                         "ex00_2_mass_by_sex": HALF_DONE_MASS},
+                                edits={"ex00_1_count_by_test": "pass"}),
+    }
+    zipped = write_zip(tmp_path / "downloads.zip", lesson, students)
+    assert collect(course, lesson, zipped) == sorted(students)
+    stored = ("solution", "deleted", "stripped")
+    graded = {r.student: r for r in grade(course, lesson, from_stored_outputs=stored)}
+
+    full = {"ex00_1_count_by_test": 2.0, "ex00_2_mass_by_sex_test": 3.0}
+    assert scores(graded["solution"]) == full and graded["solution"].problems == []
+    assert scores(graded["deleted"]) == {**full, "ex00_1_count_by_test": 0.0}
+    assert graded["deleted"].problems == ["grade cells deleted or stripped: ex00_1_count_by_test"]
+    assert scores(graded["stripped"]) == {**full, "ex00_2_mass_by_sex_test": 0.0}
+    assert graded["stripped"].problems == ["grade cells deleted or stripped: ex00_2_mass_by_sex_test"]
+    adversary = graded["adversary"]
+    assert scores(adversary) == {"ex00_1_count_by_test": 0.0, "ex00_2_mass_by_sex_test": 0.0}
+    assert adversary.problems == ["locked cells edited (originals restored for grading): ex00_1_count_by_test"]
+    assert autograded_errors(course, "adversary", lesson, "ex00_2_mass_by_sex_test") == ["AssertionError"]
+
+    # nbgrader's traceback of the failed hidden assertion quotes its line; the feedback does not
+    executed = nbformat.read(course / "autograded" / "adversary" / lesson / f"{lesson}.ipynb", as_version=4)
+    traceback = "".join(line for o in cell(executed, "ex00_2_mass_by_sex_test").outputs
+                        if o.output_type == "error" for line in o.traceback)
+    failing_line = 'assert rows == [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)]'
+    assert failing_line in re.sub(r"\x1b\[[0-9;]*m", "", traceback)
+    text = feedback_text(course, "adversary", lesson)
+    assert "AssertionError: On a small DataFrame with nulls it gave" in text
+    assert failing_line not in text
+    _assert_no_hidden_tests(course, lesson, students, SETUP_HIDDEN)
+    _assert_no_hidden_tests(course, lesson, ["adversary"],
+                            ['return df.groupBy(column).agg(F.count("*").alias("n")).orderBy(column)', "BEGIN SOLUTION"])
+
+    _grade_twice_is_idempotent(course, lesson, graded, from_stored_outputs=stored)
