@@ -95,11 +95,22 @@ class StandaloneCluster:
         with urllib.request.urlopen(f"{self.master.url}/json/", timeout=5) as response:
             return json.load(response)
 
-    def start(self) -> "StandaloneCluster":
+    def start(self, wait: bool = True) -> "StandaloneCluster":
+        """Start the master and the workers (workers keep trying to register until the master is
+        up). ``wait=False`` returns at once: do other work, then call :meth:`wait_ready`."""
         try:
-            self.master.start()
+            self.master.start(wait=False)
             for worker in self.workers:
                 worker.start(wait=False)
+        except BaseException:
+            self.stop()
+            raise
+        return self.wait_ready() if wait else self
+
+    def wait_ready(self) -> "StandaloneCluster":
+        """Block until the master answers and every worker has registered with it."""
+        try:
+            self.master.wait_ready()
             for worker in self.workers:
                 worker.wait_ready()
             self._wait_for_workers()
@@ -151,6 +162,8 @@ def spark_submit(script: str | os.PathLike, *args: str, master: str, conf: dict 
     options = java_start_options()
     if options:
         command += ["--driver-java-options", options]
+    if options:
+        conf = {"spark.executor.extraJavaOptions": options, **(conf or {})}
     for key, value in sorted((conf or {}).items()):
         command += ["--conf", f"{key}={value}"]
     command += [str(script), *map(str, args)]
@@ -183,6 +196,7 @@ def connect_server(master: str = "local[2]", port: int | None = None, timeout: f
         str(spark_home() / "bin" / "spark-submit"), "--class", CONNECT_SERVER_CLASS,
         "--name", "Spark Connect server", "--master", master,
         "--driver-memory", "1g", "--driver-java-options", java_start_options() or "-Duser.timezone=UTC",
+        "--conf", f"spark.executor.extraJavaOptions={java_start_options() or '-Duser.timezone=UTC'}",
         "--conf", f"spark.connect.grpc.binding.address={HOST}",
         "--conf", "spark.connect.grpc.binding.port={port}",
         "--conf", f"spark.sql.shuffle.partitions={SHUFFLE_PARTITIONS}",

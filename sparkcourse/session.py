@@ -107,7 +107,8 @@ def build_conf(
         "spark.ui.enabled": "true" if _flag(env, "SPARKCOURSE_UI") else "false",
         "spark.driver.memory": driver_memory(),
         "spark.driver.extraJavaOptions": java_options(archive, fast, dump_cds_to),
-        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        # Executor JVMs (on a cluster) start as fast as the driver: same archive, same levers.
+        "spark.executor.extraJavaOptions": java_options(archive, fast),
         "spark.sql.warehouse.dir": str(workdir("spark-warehouse")),
     }
     conf.update({key: str(value) for key, value in overrides.items()})

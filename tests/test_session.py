@@ -133,3 +133,13 @@ def test_only_the_newest_archives_are_kept(tmp_path):
     removed = prune_archives(tmp_path, keep=2)
     assert sorted(p.name for p in removed) == ["spark-old.jsa", "spark-oldest.jsa"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "spark-mid.jsa", "spark-new.jsa"]
+
+
+def test_executors_get_the_drivers_start_up_options():
+    """On a cluster, executor JVMs start with the same archive and levers as the driver."""
+    fast = session.build_conf("x", env={"SPARKCOURSE_FAST_JVM": "1"})
+    slow = session.build_conf("x", env={"SPARKCOURSE_FAST_JVM": "0"})
+    assert "-XX:TieredStopAtLevel=1" in fast["spark.executor.extraJavaOptions"]
+    assert "-XX:TieredStopAtLevel=1" not in slow["spark.executor.extraJavaOptions"]
+    for conf in (fast, slow):
+        assert "-Duser.timezone=UTC" in conf["spark.executor.extraJavaOptions"]
