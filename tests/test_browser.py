@@ -137,6 +137,8 @@ def test_learner_runs_the_setup_lesson_and_validates_in_jupyterlab(tmp_path):
     lab = Service("JupyterLab", command, ready_path=f"/api/status?token={token}",
                   env=_learner_environment(tmp_path), cwd=ROOT, timeout=120)
     pids: set[int] = set()
+    # What this test process already runs (another test's Spark JVM in the same worker) is not ours.
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
     with lab:
         pids.update(family(lab))
         # The instructor's server extensions are off too, not only their menu entries.
@@ -155,6 +157,7 @@ def test_learner_runs_the_setup_lesson_and_validates_in_jupyterlab(tmp_path):
                 pids.update(p.pid for p in psutil.Process().children(recursive=True))
                 browser.close()
     pids.discard(os.getpid())
+    pids -= before
     assert gone_within(pids, 20) == [], "JupyterLab, a kernel, a JVM or Chromium outlived the test"
     assert not port_in_use(lab.port)
 
