@@ -151,6 +151,13 @@ def standalone_cluster(workers: int = 1, cores_per_worker: int = 1, memory_per_w
     return StandaloneCluster(workers, cores_per_worker, memory_per_worker, timeout)
 
 
+def _java_option_args(options: str) -> list[str]:
+    """spark-submit arguments giving the driver and its executors the same JVM options."""
+    if not options:
+        return []
+    return ["--driver-java-options", options, "--conf", f"spark.executor.extraJavaOptions={options}"]
+
+
 def spark_submit(script: str | os.PathLike, *args: str, master: str, conf: dict | None = None,
                  timeout: float = 600) -> str:
     """``bin/spark-submit --master master [--conf k=v ...] script args`` (client deploy mode: the
@@ -158,12 +165,8 @@ def spark_submit(script: str | os.PathLike, *args: str, master: str, conf: dict 
     own log goes to a file under the work folder, whose last lines are shown if the run fails."""
     from sparkcourse.session import java_start_options
 
-    command = [str(spark_home() / "bin" / "spark-submit"), "--master", master]
-    options = java_start_options()
-    if options:
-        command += ["--driver-java-options", options]
-    if options:
-        conf = {"spark.executor.extraJavaOptions": options, **(conf or {})}
+    command = [str(spark_home() / "bin" / "spark-submit"), "--master", master,
+               *_java_option_args(java_start_options())]
     for key, value in sorted((conf or {}).items()):
         command += ["--conf", f"{key}={value}"]
     command += [str(script), *map(str, args)]
@@ -195,8 +198,7 @@ def connect_server(master: str = "local[2]", port: int | None = None, timeout: f
     command = [
         str(spark_home() / "bin" / "spark-submit"), "--class", CONNECT_SERVER_CLASS,
         "--name", "Spark Connect server", "--master", master,
-        "--driver-memory", "1g", "--driver-java-options", java_start_options() or "-Duser.timezone=UTC",
-        "--conf", f"spark.executor.extraJavaOptions={java_start_options() or '-Duser.timezone=UTC'}",
+        "--driver-memory", "1g", *_java_option_args(java_start_options() or "-Duser.timezone=UTC"),
         "--conf", f"spark.connect.grpc.binding.address={HOST}",
         "--conf", "spark.connect.grpc.binding.port={port}",
         "--conf", f"spark.sql.shuffle.partitions={SHUFFLE_PARTITIONS}",
