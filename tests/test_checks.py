@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pyspark.ml import Pipeline
 from pyspark.ml.classification import LogisticRegression
@@ -78,3 +79,194 @@ def test_dataframe_equal(spark, counts):
     other = spark.createDataFrame([("a", 2), ("b", 4)], "key string, n bigint")
     with pytest.raises(checks.CheckFailed, match="does not hold the expected rows"):
         checks.check_dataframe_equal(other, counts)
+
+
+class Spoof:
+    """What a hostile answer can return: it equals, exceeds and contains everything."""
+
+    def __init__(self, claims=dict):
+        self._claims = claims
+
+    @property
+    def __class__(self):  # isinstance(Spoof(), dict) is True
+        return self._claims
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __lt__ = __le__ = __gt__ = __ge__ = __contains__ = __eq__
+
+    def __hash__(self):
+        return 0
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getitem__(self, key):
+        return self
+
+    def __iter__(self):
+        return iter([self, self])
+
+    def __float__(self):
+        return 0.5
+
+    def __int__(self):
+        return 1
+
+    __index__ = __len__ = __int__
+
+    def __bool__(self):
+        return True
+
+
+@pytest.mark.parametrize("claims", [dict, list, tuple, str, int, float, bool, set])
+def test_a_spoof_passes_no_value_check(claims):
+    spoof = Spoof(claims)
+    assert isinstance(spoof, claims) and spoof == {"a": 1} and spoof >= 0.85  # what plain asserts would accept
+    attempts = [
+        lambda: checks.check_equal(spoof, {"maxIter": 7, "regParam": 0.0}),
+        lambda: checks.check_equal(spoof, [("a", 1)]),
+        lambda: checks.check_equal(spoof, ("a", 1)),
+        lambda: checks.check_equal(spoof, "model"),
+        lambda: checks.check_equal(spoof, 3),
+        lambda: checks.check_equal(spoof, 0.5),
+        lambda: checks.check_equal(spoof, True),
+        lambda: checks.check_equal(spoof, None),
+        lambda: checks.check_equal(spoof, {1, 2}),
+        lambda: checks.check_equal({"maxIter": spoof}, {"maxIter": 7}),
+        lambda: checks.check_equal({spoof: 7}, {"maxIter": 7}),
+        lambda: checks.check_equal([spoof], [0.5]),
+        lambda: checks.check_equal({spoof}, {1}),
+        lambda: checks.check_close(spoof, 0.5, tol=1),
+        lambda: checks.check_number(spoof),
+        lambda: checks.check_at_least(spoof, 0.0),
+        lambda: checks.check_at_most(spoof, 1.0),
+        lambda: checks.check_between(spoof, 0.0, 1.0),
+        lambda: checks.check_type(spoof, claims),
+        lambda: checks.check_type([spoof], list, items=claims),
+        lambda: checks.check_contains(spoof, "x"),
+        lambda: checks.check_contains([spoof], "x"),
+        lambda: checks.check_dataframe(spoof),
+        lambda: checks.check_columns(spoof, ["a"]),
+        lambda: checks.check_row_count(spoof, 1),
+        lambda: checks.check_stage_types(spoof, ["LogisticRegression"]),
+    ]
+    for attempt in attempts:
+        with pytest.raises(checks.CheckFailed, match="Spoof"):
+            attempt()
+
+
+def test_spoof_messages_name_the_real_type():
+    with pytest.raises(checks.CheckFailed, match=r"^param_values\(\.\.\.\): expected a dict, got Spoof\.$"):
+        checks.check_type(Spoof(), dict, "param_values(...)")
+
+
+def test_check_equal_accepts_plain_values():
+    checks.check_equal({"maxIter": 7, "regParam": 0.0, "initMode": "k-means||"},
+                       {"maxIter": 7, "regParam": 0.0, "initMode": "k-means||"})
+    checks.check_equal([(None, 11), ("female", 165)], [(None, 11), ("female", 165)])
+    checks.check_equal({"regParam": 0}, {"regParam": 0.0})  # a whole number where a float is expected
+    checks.check_equal(np.float64(0.25), 0.25)
+    checks.check_equal(np.int64(3), 3)
+    checks.check_equal(frozenset({"a"}), frozenset({"a"}))
+    checks.check_equal({"hosts": []}, {"hosts": []})
+    checks.check_equal(0.1 + 0.2, 0.3, tol=1e-12)
+    checks.check_equal(float("nan"), float("nan"))
+    checks.check_equal(None, None)
+
+
+@pytest.mark.parametrize("actual, expected, message", [
+    (7.0, 7, r"the whole number 7, but it is float 7\.0\. Return a whole number"),
+    (True, 1, "the whole number 1, but it is bool True"),
+    (1, True, r"should be True \(a bool\), but it is int 1"),
+    (0.30000000000000004, 0.3, r"should be 0\.3, but it is 0\.30000000000000004"),
+    ((1, 2), [1, 2], "should be a list, but it is tuple"),
+    ([1, 2, 3], [1, 2], "should have 2 elements, but it has 3"),
+    ({"a": 1}, {"a": 1, "b": 2}, r"missing key\(s\) \['b'\]"),
+    ({"a": 1, "c": 3}, {"a": 1}, r"unexpected key\(s\) \['c'\]"),
+    ({"a": [1, 2]}, {"a": [1, 3]}, r"answer\['a'\]\[1\] should be 3, but it is 2"),
+    ("Model", "model", "should be 'model', but it is 'Model'"),
+    (b"model", "model", "should be the text 'model', but it is bytes"),
+    ({1, 2}, {1, 3}, r"missing \[3\], extra \[2\]"),
+    (0, None, "should be None, but it is int 0"),
+    (float("nan"), 0.5, "is NaN"),
+])
+def test_check_equal_says_what_differs(actual, expected, message):
+    with pytest.raises(checks.CheckFailed, match=message):
+        checks.check_equal(actual, expected, "your answer")
+
+
+def test_subclasses_are_not_the_type():
+    class MyDict(dict):
+        pass
+
+    class MyFloat(float):
+        pass
+
+    with pytest.raises(checks.CheckFailed, match="expected a dict, got MyDict"):
+        checks.check_type(MyDict(), dict)
+    with pytest.raises(checks.CheckFailed, match="should be a dict, but it is MyDict"):
+        checks.check_equal(MyDict(a=1), {"a": 1})
+    with pytest.raises(checks.CheckFailed, match="should be a number, but it is MyFloat"):
+        checks.check_close(MyFloat(0.5), 0.5)
+    with pytest.raises(checks.CheckFailed, match="should be a number, but it is bool"):
+        checks.check_close(True, 1.0)
+
+
+def test_type_and_items():
+    checks.check_type(3, (int, float))
+    checks.check_type(["a", "b"], list, items=str)
+    checks.check_type({"a": 1}, dict, items=int)
+    with pytest.raises(checks.CheckFailed, match="expected an int or a float, got str '3'"):
+        checks.check_type("3", (int, float))
+    with pytest.raises(checks.CheckFailed, match="element 1 is int 2"):
+        checks.check_type(["a", 2], list, items=str)
+    with pytest.raises(checks.CheckFailed, match="got None. Did the function end without a return"):
+        checks.check_type(None, dict)
+
+
+def test_thresholds():
+    checks.check_at_least(0.9, 0.85)
+    checks.check_at_least(np.float64(0.85), 0.85)
+    checks.check_at_most(3, 3.0)
+    checks.check_between(0.5, 0.3, 0.7)
+    with pytest.raises(checks.CheckFailed, match="accuracy should be at least 0.85, but it is 0.8"):
+        checks.check_at_least(0.8, 0.85, "accuracy")
+    with pytest.raises(checks.CheckFailed, match="RMSE should be at most 10, but it is 12"):
+        checks.check_at_most(12, 10, "RMSE")
+    with pytest.raises(checks.CheckFailed, match="between 0.3 and 0.7, but it is 0.9"):
+        checks.check_between(0.9, 0.3, 0.7)
+    with pytest.raises(checks.CheckFailed, match="NaN"):
+        checks.check_at_least(float("nan"), 0.0)
+    with pytest.raises(checks.CheckFailed, match="should be a number, but it is str"):
+        checks.check_at_most("1", 2)
+
+
+def test_contains():
+    checks.check_contains("no stage of type GBTRegressor", "GBTRegressor")
+    checks.check_contains(["a", "b"], "b")
+    checks.check_contains({"tp": 1}, "tp")
+    with pytest.raises(checks.CheckFailed, match="should contain '400'"):
+        checks.check_contains("server error", "400", "the error")
+
+
+def test_exact_dataframe_and_pipeline_types(counts):
+    class MyFrame(type(counts)):
+        pass
+
+    fake = object.__new__(MyFrame)
+    with pytest.raises(checks.CheckFailed, match="should be a Spark DataFrame, but it is MyFrame"):
+        checks.check_dataframe(fake)
+
+    class MyPipeline(Pipeline):
+        pass
+
+    with pytest.raises(checks.CheckFailed, match="Pipeline or PipelineModel, but it is MyPipeline"):
+        checks.check_stage_types(MyPipeline(stages=[]), [])
