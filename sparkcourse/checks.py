@@ -179,15 +179,27 @@ def _equal(actual, expected, path: str, what: str, tol: float) -> None:
     raise TypeError(f"check_equal cannot compare with an expected value of type {kind.__name__}")
 
 
-def check_equal(actual, expected, what: str = "your answer", tol: float = 0.0) -> None:
+def check_equal(actual, expected, what: str = "your answer", tol: float = 0.0, hint: str = "") -> None:
     """``actual`` equals ``expected``, decided without trusting ``actual``'s own methods.
 
     Types must match exactly, recursively: a dict is a dict (not a subclass), a list a list, a
     tuple a tuple (a Spark ``Row`` is not one: build tuples), text is ``str``. Where ``expected``
     holds a float a whole number is accepted (and compared within ``tol``); where it holds an int
     a float is not; ``True`` is not ``1``. ``expected`` is built by the grade cell from plain values.
+    A failure inside a container also shows the whole value; ``hint`` is added to every failure.
     """
-    _equal(actual, expected, "", what, tol)
+    try:
+        _equal(actual, expected, "", what, tol)
+    except CheckFailed as failure:
+        message = str(failure)
+        if type(actual) in _CONTAINER_TYPES:
+            try:
+                _plain(actual, "", what)
+                whole = repr(actual)
+                message += f" The whole value: {whole if len(whole) <= 500 else whole[:500] + ' ...'}"
+            except CheckFailed:
+                pass
+        raise CheckFailed(f"{message} {hint}".strip()) from None
 
 
 def check_number(value, what: str = "the value") -> float:

@@ -270,3 +270,9 @@ def test_exact_dataframe_and_pipeline_types(counts):
 
     with pytest.raises(checks.CheckFailed, match="Pipeline or PipelineModel, but it is MyPipeline"):
         checks.check_stage_types(MyPipeline(stages=[]), [])
+
+
+def test_check_equal_shows_the_whole_value_and_a_hint():
+    with pytest.raises(checks.CheckFailed, match=r"^rows\[1\]\[1\] should be 3, but it is 4\. "
+                                                 r"The whole value: \[\('a', 1\), \('b', 4\)\] Sort by key\.$"):
+        checks.check_equal([("a", 1), ("b", 4)], [("a", 1), ("b", 3)], "rows", hint="Sort by key.")
