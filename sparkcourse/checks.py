@@ -72,14 +72,27 @@ def _as_tuple(types) -> tuple:
     return tuple(types) if isinstance(types, (tuple, list, set, frozenset)) else (types,)
 
 
+def _names(types: tuple) -> str:
+    """'an int or a float' for messages (INT_TYPES reads as 'an int', FLOAT_TYPES as 'a float')."""
+    names = []
+    for kind in types:
+        if kind in FLOAT_TYPES[1:] and set(FLOAT_TYPES) <= set(types):
+            continue
+        if kind in INT_TYPES[1:] and set(INT_TYPES) <= set(types):
+            continue
+        names.append(_name(kind))
+    return " or ".join(dict.fromkeys(names))
+
+
 def check_type(value, types, what: str = "your answer", items=None) -> None:
     """``type(value)`` is exactly one of ``types`` (a type or a tuple of types); subclasses do not count.
 
     ``items``: a type or tuple of types that every element (a dict's values) must have, exactly.
+    Use ``FLOAT_TYPES``, ``INT_TYPES`` or ``NUMBER_TYPES`` to accept NumPy numbers as well.
     """
     allowed = _as_tuple(types)
     if type(value) not in allowed:
-        names = " or ".join(_name(t) for t in allowed)
+        names = _names(allowed)
         hint = " Did the function end without a return (or with .show(), which returns None)?" if value is None else ""
         _fail(f"{what}: expected {names}, got {_describe(value)}.{hint}")
     if items is not None:
@@ -87,7 +100,7 @@ def check_type(value, types, what: str = "your answer", items=None) -> None:
         wanted = _as_tuple(items)
         for position, element in enumerate(elements):
             if type(element) not in wanted:
-                names = " or ".join(_name(t) for t in wanted)
+                names = _names(wanted)
                 _fail(f"{what}: every element should be {names}, but element {position} is {_describe(element)}.")
 
 

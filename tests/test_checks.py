@@ -276,3 +276,14 @@ def test_check_equal_shows_the_whole_value_and_a_hint():
     with pytest.raises(checks.CheckFailed, match=r"^rows\[1\]\[1\] should be 3, but it is 4\. "
                                                  r"The whole value: \[\('a', 1\), \('b', 4\)\] Sort by key\.$"):
         checks.check_equal([("a", 1), ("b", 4)], [("a", 1), ("b", 3)], "rows", hint="Sort by key.")
+
+
+def test_number_groups_read_as_one_type():
+    checks.check_type(np.float64(0.5), checks.FLOAT_TYPES)
+    checks.check_type(np.int32(5), checks.NUMBER_TYPES)
+    with pytest.raises(checks.CheckFailed, match=r"k: expected an int, got float 3\.0\.$"):
+        checks.check_type(3.0, checks.INT_TYPES, "k")
+    with pytest.raises(checks.CheckFailed, match=r"expected an int or a float, got str"):
+        checks.check_type("3", checks.NUMBER_TYPES)
+    with pytest.raises(checks.CheckFailed, match=r"element 0 is Spoof"):
+        checks.check_type({"a": Spoof()}, dict, items=checks.NUMBER_TYPES)
