@@ -326,6 +326,16 @@ def check_row_count(df, expected: int, name: str = "the DataFrame") -> None:
         _fail(f"{name} should have {expected:,} rows, but it has {count:,}.")
 
 
+def _is_stage(stage, expected: type | str) -> bool:
+    """``stage`` is exactly ``expected`` or its fitted Model class (a name: compared by name only)."""
+    import sys
+
+    if isinstance(expected, str):
+        return type(stage).__name__ in (expected, expected + "Model")
+    fitted = getattr(sys.modules.get(expected.__module__), expected.__name__ + "Model", None)
+    return type(stage) is expected or (fitted is not None and type(stage) is fitted)
+
+
 def check_stage_types(pipeline, expected: Iterable[type | str], name: str = "the pipeline") -> None:
     """A Pipeline (or fitted PipelineModel) has stages of these types, in order.
 
@@ -338,9 +348,10 @@ def check_stage_types(pipeline, expected: Iterable[type | str], name: str = "the
     if type(pipeline) not in (Pipeline, PipelineModel):
         _fail(f"{name} should be a Pipeline or PipelineModel, but it is {type(pipeline).__name__}.")
     stages = pipeline_stages(pipeline)
+    expected = list(expected)
     wanted = [t if isinstance(t, str) else t.__name__ for t in expected]
     found = [type(s).__name__ for s in stages]
-    ok = len(found) == len(wanted) and all(f in (w, w + "Model") for f, w in zip(found, wanted))
+    ok = len(found) == len(wanted) and all(_is_stage(s, t) for s, t in zip(stages, expected))
     if not ok:
         _fail(f"{name} should have the stages {wanted}, but it has {found}.")
 

@@ -287,3 +287,12 @@ def test_number_groups_read_as_one_type():
         checks.check_type("3", checks.NUMBER_TYPES)
     with pytest.raises(checks.CheckFailed, match=r"element 0 is Spoof"):
         checks.check_type({"a": Spoof()}, dict, items=checks.NUMBER_TYPES)
+
+
+
+def test_stage_types_are_exact_classes():
+    lookalike = type("StringIndexer", (StringIndexer,), {})  # a subclass named like the Spark stage
+    pipeline = Pipeline(stages=[lookalike(inputCol="key", outputCol="k")])
+    checks.check_stage_types(pipeline, ["StringIndexer"])  # by name only when given a name
+    with pytest.raises(checks.CheckFailed, match="should have the stages"):
+        checks.check_stage_types(pipeline, [StringIndexer])
