@@ -263,6 +263,24 @@ def check_contains(container, item, what: str = "your answer") -> None:
         _fail(f"{what} should contain {item!r}, but it is {shown!r}.")
 
 
+def check_spark_ml(value, kind: type | None = None, what: str = "your answer") -> None:
+    """``value`` is an instance of a class pyspark.ml itself defines (exactly that class), a subclass of ``kind``.
+
+    For answers that may be any of several Spark models (``kind=pyspark.ml.Model``) without naming
+    the one expected: a class of the learner's (a subclass, or a look-alike) does not pass.
+    """
+    import sys
+
+    cls = type(value)
+    module = sys.modules.get(cls.__module__)
+    genuine = (cls.__module__.startswith("pyspark.ml.") or cls.__module__ == "pyspark.ml") and \
+        module is not None and getattr(module, cls.__qualname__, None) is cls
+    if not genuine:
+        _fail(f"{what} should be an object of pyspark.ml (such as a fitted model), but it is {cls.__name__}.")
+    if kind is not None and not issubclass(cls, kind):
+        _fail(f"{what} should be {_name(kind)} of pyspark.ml, but it is {_name(cls)}.")
+
+
 def _dataframe_types() -> tuple[type, ...]:
     from pyspark.sql.classic.dataframe import DataFrame
 

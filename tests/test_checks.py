@@ -296,3 +296,15 @@ def test_stage_types_are_exact_classes():
     checks.check_stage_types(pipeline, ["StringIndexer"])  # by name only when given a name
     with pytest.raises(checks.CheckFailed, match="should have the stages"):
         checks.check_stage_types(pipeline, [StringIndexer])
+
+
+def test_spark_ml_objects_must_be_pyspark_classes():
+    from pyspark.ml import Model
+
+    checks.check_spark_ml(LogisticRegression(), what="estimator")
+    with pytest.raises(checks.CheckFailed, match="should be a Model of pyspark.ml, but it is a LogisticRegression"):
+        checks.check_spark_ml(LogisticRegression(), Model, "model")
+    lookalike = type("LogisticRegressionModel", (LogisticRegression,), {})
+    for value in (lookalike(), Spoof(Model), 0.5):
+        with pytest.raises(checks.CheckFailed, match="should be an object of pyspark.ml"):
+            checks.check_spark_ml(value, Model)
