@@ -1,8 +1,8 @@
 """`make check N=03`: validate your workspace copy of lesson 03 with nbgrader.
 
 It runs the notebook top to bottom and reports the checks that fail. Instructors grade with
-more (hidden) checks. Note: solutions/ is public in this repository, so a graded cohort should
-work from a private fork whose solutions/ is removed.
+more (hidden) checks. A graded cohort works from a learner edition of the course (written by
+`make learner-edition`), which has neither solutions nor hidden checks.
 """
 
 from __future__ import annotations

@@ -1,0 +1,144 @@
+"""The learner edition (`make learner-edition`): no answers in it, and it works on its own.
+
+Lessons 11 and 12 are left out: sparkcourse/cluster.py, emr.py and compare.py hold code of their
+exercises' answers (spark-submit and EMR step builders, the preprocessing pipeline), and the
+edition refuses to publish them (test_the_package_shows_answers_of_lessons_11_and_12).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.learner_edition import build, leaks, secret_regions
+from tools.notebooks import nbgrader_meta
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOWN_IN_PACKAGE = {"11_scaling_out", "12_spark_vs_sklearn"}
+LESSONS = sorted(p.name for p in (ROOT / "course").iterdir() if p.is_dir() and p.name not in SHOWN_IN_PACKAGE)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("edition") / "learners", lessons=LESSONS)
+
+
+PUBLIC = "\n".join(c.source for p in sorted((ROOT / "course").glob("*/*.ipynb")) for c in nbformat.read(p, 4).cells)
+
+
+def _hidden_test_lines(lesson: str) -> list[str]:
+    """Hidden-test lines that the release shows nowhere (some, like `import numpy as np`, it does)."""
+    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    released = PUBLIC
+    return [line.strip() for c in nb.cells if "### BEGIN HIDDEN TESTS" in c.source
+            for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
+            if len(line.strip()) >= 12 and line.strip() not in released]
+
+
+def _every_text(folder: Path) -> dict[str, str]:
+    out = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and ".git" not in path.relative_to(folder).parts:
+            try:
+                out[str(path.relative_to(folder))] = path.read_text()
+            except UnicodeDecodeError:
+                pass
+    return out
+
+
+def test_edition_holds_what_a_learner_needs_and_no_grading(edition):
+    files = set(_every_text(edition))
+    assert {"README.md", "Makefile", "pyproject.toml", "nbgrader_config.py", "tools/check_lesson.py",
+            "tools/bootstrap.py", "sparkcourse/__init__.py", "datasets/registry.json",
+            "tests/test_lessons_run.py", "tests/test_checks.py"} <= files
+    assert sorted(p.name for p in (edition / "course").iterdir()) == LESSONS
+    assert not [f for f in files if f.startswith(("solutions/", "tests/fixtures/")) or f.endswith(".db")
+                or f in ("tools/grading.py", "tools/grade.py", "tools/release.py") or f.startswith("tests/test_grading")]
+    assert "solutions" not in (edition / "nbgrader_config.py").read_text()
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=edition, capture_output=True, text=True, check=True)
+    assert status.stdout == ""  # everything committed
+
+
+def test_no_solution_or_hidden_test_line_anywhere_in_the_edition(edition):
+    assert leaks(edition, lessons=LESSONS) == []
+    texts = _every_text(edition)
+    # every hidden-test line of every published lesson, looked for on its own in every file
+    hidden = [line for lesson in LESSONS for line in _hidden_test_lines(lesson)]
+    assert len(hidden) > 50
+    shown = [(name, line) for line in hidden for name, text in texts.items() if line in text]
+    assert shown == []
+    # solution regions: the tool's rule (two lines of one answer, or its only line)
+    regions = secret_regions(ROOT / "solutions", ROOT / "course", LESSONS)
+    assert len(regions) > 40 and all(lines for _, lines in regions)
+    for nb in (edition / "course").rglob("*.ipynb"):
+        cells = nbformat.read(nb, as_version=4).cells
+        assert not any(c.get("outputs") for c in cells), nb
+        assert all("raise NotImplementedError()" in c.source for c in cells
+                   if nbgrader_meta(c).get("solution") and c.cell_type == "code"), nb
+
+
+def test_an_answer_or_hidden_test_copied_anywhere_is_found(edition, tmp_path):
+    leaky = tmp_path / "leaky"
+    shutil.copytree(edition, leaky, ignore=shutil.ignore_patterns(".git"))
+    assert leaks(leaky, lessons=LESSONS) == []
+    (region, lines), = [r for r in secret_regions(ROOT / "solutions", ROOT / "course", ["00_setup"])
+                        if "ex00_2" in r[0] and "solution" in r[0]]
+    with (leaky / "sparkcourse" / "checks.py").open("a") as f:
+        f.write("\n# " + "\n# ".join(lines[:2]) + "\n")
+    (leaky / "README.md").write_text((leaky / "README.md").read_text() + _hidden_test_lines("00_setup")[0])
+    (leaky / "gradebook.db").write_text("")
+    found = leaks(leaky, lessons=LESSONS)
+    assert any(f.startswith(f"sparkcourse/checks.py: 2 line(s) of {region}") for f in found), found
+    assert any(f.startswith("README.md: 1 line(s) of 00_setup ex00_") and "(hidden)" in f for f in found), found
+    assert "gradebook.db: must not be in a learner edition" in found
+
+
+def test_the_package_shows_answers_of_lessons_11_and_12(tmp_path):
+    with pytest.raises(SystemExit, match="sparkcourse/compare.py: 3 line\\(s\\) of 12_spark_vs_sklearn ex12_1"):
+        build(tmp_path / "all")
+    assert not (tmp_path / "all").exists()
+
+
+@pytest.mark.notebooks
+def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, tmp_path):
+    """`make check`, the fast tests and lesson 00 as released, in a clone of the edition. The clone
+    uses this environment (VENV=): a fresh one would take minutes to install the same pins."""
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(edition), str(clone)], check=True)
+    venv = Path(sys.executable).parent.parent
+    env = {**os.environ, "PYTHONPATH": str(clone), "SPARKCOURSE_WORKSPACE": str(clone / "workspace")}
+    env.pop("SPARKCOURSE_WORKDIR", None)
+    make = ["make", f"VENV={venv}"]
+
+    def run(*command, ok=True):
+        result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
+        if ok:
+            assert result.returncode == 0, f"{command}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        return result
+
+    run(str(venv / "bin" / "python"), "-m", "sparkcourse", "workspace")  # what `make lab` does before JupyterLab
+    blank = run(*make, "check", "N=00", ok=False)
+    assert "NotImplementedError" in blank.stdout + blank.stderr
+    # the learner answers both exercises in their workspace copy: `make check` passes
+    mine = clone / "workspace" / "00_setup" / "00_setup.ipynb"
+    nb = nbformat.read(mine, as_version=4)
+    solution = {nbgrader_meta(c).get("grade_id"): c.source for c in
+                nbformat.read(ROOT / "solutions" / "00_setup" / "00_setup.ipynb", as_version=4).cells}
+    for c in nb.cells:
+        if nbgrader_meta(c).get("solution"):
+            c.source = "\n".join(line for line in solution[nbgrader_meta(c)["grade_id"]].splitlines()
+                                  if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line)
+    nbformat.write(nb, mine)
+    answered = run(*make, "check", "N=00")
+    assert "Success! Your notebook passes all the tests." in answered.stdout, answered.stdout[-2000:]
+
+    fast = run(*make, "test-fast")
+    assert " passed" in fast.stdout and " failed" not in fast.stdout, fast.stdout[-2000:]
+    lesson = run(str(venv / "bin" / "python"), "-m", "pytest", "-q", "tests/test_lessons_run.py", "-k", "00_setup")
+    assert "1 passed" in lesson.stdout, lesson.stdout[-2000:]

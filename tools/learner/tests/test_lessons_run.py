@@ -1,0 +1,27 @@
+"""Every released lesson runs as you get it: only the exercise cells (and the checks right after
+them) fail until you answer them, every other cell runs without an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.notebooks import lesson_notebooks, nbgrader_meta, notebook_client
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.notebooks
+
+
+@pytest.mark.parametrize("path", lesson_notebooks(ROOT / "course"), ids=lambda p: p.parent.name)
+def test_lesson_runs_with_only_exercises_failing(path, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    notebook_client(nb, tmp_path, timeout=600, allow_errors=True).execute()
+    failed = [c for c in nb.cells if c.cell_type == "code" and any(o.output_type == "error" for o in c.outputs)]
+    broken = [c.source[:80] for c in failed if not (nbgrader_meta(c).get("solution") or nbgrader_meta(c).get("grade"))]
+    assert broken == [], f"cells that fail in the released lesson: {broken}"
+    unanswered = [c for c in nb.cells if nbgrader_meta(c).get("solution") and c.cell_type == "code"]
+    assert unanswered and all(c in failed for c in unanswered), "an exercise cell ran without an answer"
+    errors = {o.ename for c in unanswered for o in c.outputs if o.output_type == "error"}
+    assert errors == {"NotImplementedError"}, errors
