@@ -11,7 +11,8 @@ PYTHON ?= $(shell tools/find-python)
 # Notebook tests: parallel workers (one notebook per worker at a time).
 JOBS ?= 2
 
-.PHONY: help bootstrap lab test test-fast test-browser check release outputs coverage collect grade bench doctor lock clean
+.PHONY: help bootstrap lab test test-fast test-browser check release outputs coverage collect grade merge-grades \
+	learner-edition bench bench-grade doctor lock clean
 
 help:
 	@echo "make lab          set up (first time) and open JupyterLab on your workspace"
@@ -23,7 +24,10 @@ help:
 	@echo "make outputs      re-execute solutions/ and store their outputs (instructors)"
 	@echo "make coverage     rewrite COVERAGE.md: which lesson uses each pyspark.ml class"
 	@echo "make collect A=00_setup ZIP=downloads.zip   unpack submissions into submitted/ (nbgrader zip_collect)"
-	@echo "make grade A=00_setup   autograde submitted/, write feedback and grades.csv"
+	@echo "make grade A=00_setup   autograde submitted/, write feedback and grades.csv (JOBS=n at once, SHARD=i/n)"
+	@echo "make merge-grades A=00_setup FROM=\"dir1 dir2\"   combine shards graded in other course folders"
+	@echo "make learner-edition DEST=../learners   a repository for learners: no solutions, no hidden tests"
+	@echo "make bench-grade  grade 24 synthetic submissions of lesson 00 with JOBS=1 and JOBS=2"
 	@echo "make bench        time every solutions notebook"
 	@echo "make doctor       what this machine has, and what is wrong"
 
@@ -61,8 +65,20 @@ coverage: bootstrap
 collect: bootstrap
 	$(PY) tools/grade.py $(A) --collect "$(ZIP)" $(if $(REPLACE),--replace)
 
+# JOBS given on the command line (or in the environment) sets the students graded at once;
+# otherwise grade.py picks what the machine's cores and memory hold.
 grade: bootstrap
-	$(PY) tools/grade.py $(A)
+	$(PY) tools/grade.py $(A) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) \
+		$(if $(SHARD),--shard $(SHARD))
+
+merge-grades: bootstrap
+	$(PY) tools/grade.py $(A) --merge $(FROM)
+
+learner-edition: bootstrap
+	$(PY) tools/learner_edition.py "$(DEST)" $(if $(LESSONS),--lessons $(LESSONS))
+
+bench-grade: bootstrap
+	$(PY) tools/bench_grade.py $(if $(N),--students $(N))
 
 bench: bootstrap
 	$(PY) tools/bench.py
@@ -77,5 +93,5 @@ lock:
 	mv requirements/constraints.new requirements/constraints.txt && rm -rf .lockvenv
 
 clean:
-	rm -rf workdir autograded feedback downloaded gradebook.db grades.csv .pytest_cache
+	rm -rf workdir autograded feedback downloaded gradebook.db grades.csv grades-*.json item-analysis-* .pytest_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -73,14 +74,15 @@ def cohort(tmp_path_factory):
     folders["parallel"] = course
 
     _reference(folders["reference"])
-    lines: list[str] = []
-    parallel = grade(course, FIXTURE, jobs=2, progress=lines.append)
+    lines: list[tuple[float, str]] = []
+    parallel = grade(course, FIXTURE, jobs=2, progress=lambda line: lines.append((time.monotonic(), line)))
+    finished = time.monotonic()
     # the two shards at the same time, as two machines would
     with ThreadPoolExecutor(2) as pool:
         for run in [pool.submit(grade, folders[f"shard{i}"], FIXTURE, shard=(i, 2)) for i in (1, 2)]:
             run.result()
     merged = merge(folders["merged"], FIXTURE, [folders["shard1"], folders["shard2"]])
-    return {"folders": folders, "parallel": parallel, "merged": merged, "lines": lines}
+    return {"folders": folders, "parallel": parallel, "merged": merged, "lines": lines, "finished": finished}
 
 
 def test_parallel_grading_equals_one_nbgrader_run(cohort):
@@ -102,7 +104,9 @@ def test_a_killed_kernel_changes_nobody_else(cohort):
 
 
 def test_progress_has_a_line_per_student_with_a_running_count(cohort):
-    lines = cohort["lines"]
+    lines = [line for _, line in cohort["lines"]]
+    # each line as its student is done, not all at the end: the first came a whole student earlier
+    assert cohort["finished"] - cohort["lines"][0][0] > 5
     assert [line.split("]")[0] for line in lines] == [f"[{n}/4" for n in range(1, 5)]
     assert sorted(line.split()[1] for line in lines) == ["ada", "blank", "killer", "zoe"]
     assert all(" s " in line and "elapsed" in line for line in lines)

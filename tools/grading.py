@@ -455,7 +455,7 @@ def grade_students(course: Path, assignment: str, students: list[str], jobs: int
     of it, and this process alone copies their scores into gradebook.db, one student at a time.
     ``progress``: called with a line of text as each student is done.
     """
-    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from nbgrader.api import Gradebook, MissingEntry
 
@@ -474,7 +474,7 @@ def grade_students(course: Path, assignment: str, students: list[str], jobs: int
             pending = {pool.submit(_grade_student, course, assignment, student, base, scratch, student in stored)
                        for student in students}
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     if future.exception() is not None:
                         for other in pending:
