@@ -2,7 +2,8 @@
 
 - Shipped data (license allows it) lives in ``datasets/`` and is checked against its sha256.
 - Other data (MovieLens) is fetched once into a cache outside git: from GroupLens, verified
-  against the ``.md5`` published beside the zip, then by content (row, user and movie counts).
+  against the ``.md5`` published beside the zip, then by content (row, user and movie counts) and
+  against the sha256 of each published file in the registry.
 - ``SPARKCOURSE_DATA_MIRROR`` points the downloader at a local folder or a URL instead; a folder
   may hold the zip (and its ``.md5``) or the unpacked folder (and a ``NAME.SHA256SUMS``).
 - ``SPARKCOURSE_DATA_HOME`` moves the cache (default ``~/.cache/sparkcourse/datasets``).
@@ -46,7 +47,7 @@ class Dataset:
     title: str
     shipped: bool
     folder: str
-    files: dict = field(default_factory=dict)  # file name -> sha256 (None: checked by content)
+    files: dict = field(default_factory=dict)  # file name -> sha256 of the published file (None: content only)
     expect: dict = field(default_factory=dict)  # file name -> {"rows": n, "distinct": {col: n}}
     url: str | None = None
     md5_url: str | None = None
@@ -92,6 +93,17 @@ def _digest(path: Path, algorithm: str) -> str:
 
 def sha256_file(path: Path) -> str:
     return _digest(path, "sha256")
+
+
+def verify_published(dataset: Dataset, folder: Path) -> None:
+    """Every file with a sha256 in the registry has exactly the published bytes (line endings included)."""
+    for name, expected in dataset.files.items():
+        if expected and sha256_file(folder / name) != expected:
+            raise ChecksumError(
+                f"{dataset.name}: {name} is not the published file (its sha256 differs from "
+                "datasets/registry.json): the copy was changed, converted or truncated. Nothing was kept; "
+                f"fetch it again from {dataset.source or 'its source'} or fix the mirror."
+            )
 
 
 def verify_content(dataset: Dataset, folder: Path) -> None:
@@ -273,6 +285,7 @@ def fetch(name: str, progress: bool = True) -> Path:
     try:
         _obtain(dataset, staging, progress)
         verify_content(dataset, staging)
+        verify_published(dataset, staging)
         manifest = {n: sha256_file(staging / n) for n in dataset.files}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
         try:

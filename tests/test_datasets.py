@@ -179,38 +179,80 @@ def test_penguins_loader_has_explicit_types_and_nulls(spark):
     assert penguins.filter("sex IS NULL").count() == 11
 
 
-def _mirror_counts() -> tuple[int, int] | None:
-    """Rows and users of an unpacked mirror's ratings.csv, counted here independently."""
+def _unpacked_mirror() -> Path | None:
+    """The configured mirror's unpacked ml-latest-small folder, if that is what it holds."""
     mirror = os.environ.get(datasets.MIRROR_ENV)
     if not mirror or "://" in mirror:
         return None
-    folder = Path(mirror)
-    if (folder / "ml-latest-small.zip").exists() or not (folder / "ml-latest-small").is_dir():
-        return None
-    lines = (folder / "ml-latest-small" / "ratings.csv").read_text().splitlines()[1:]
-    return len(lines), len({line.split(",")[0] for line in lines})
+    folder = Path(mirror) / "ml-latest-small"
+    return folder if folder.is_dir() and not (Path(mirror) / "ml-latest-small.zip").exists() else None
 
 
 def test_movielens_from_the_configured_source(spark, tmp_path, monkeypatch):
     """The real MovieLens path: GroupLens, or SPARKCOURSE_DATA_MIRROR when set (as in CI).
 
-    A copy that is not the published one (other row or user counts) must be refused, loudly,
-    leaving nothing in the cache; the published one must load with exact counts.
+    The source must be the published data: exact counts, and the CSV files read as the download
+    gives them (CRLF line endings) with no stray carriage return in the last column.
     """
     monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
-    counts = _mirror_counts()
-    if counts is not None and counts != (100_836, 610):
-        with pytest.raises(datasets.DatasetError, match=f"{counts[0]:,} rows instead of 100,836"):
-            datasets.fetch("ml-latest-small", progress=False)
-        assert list((tmp_path / "cache").iterdir()) == []
-        return
+    folder = datasets.fetch("ml-latest-small", progress=False)
+    assert b"\r\n" in (folder / "ratings.csv").read_bytes()[:200], "the published files have CRLF line endings"
     ratings = datasets.load_ratings(spark)
     assert ratings.count() == 100_836
     assert ratings.select("userId").distinct().count() == 610
+    assert ratings.select("movieId").distinct().count() == 9_724
     assert ratings.schema.simpleString() == "struct<userId:int,movieId:int,rating:float,timestamp:bigint>"
+    assert ratings.where("timestamp IS NULL OR rating IS NULL").count() == 0
     movies = datasets.load_movies(spark)
     assert movies.count() == 9_742
     assert movies.filter("title IS NULL OR genres IS NULL").count() == 0
+    assert movies.where(movies.genres.contains("\r") | movies.title.contains("\r")).count() == 0
+    assert movies.where("movieId = 1").first().genres == "Adventure|Animation|Children|Comedy|Fantasy"
+
+
+@pytest.fixture
+def tampered_mirror(tmp_path):
+    """A copy of the published mirror (or of the GroupLens download) to damage: never the mirror itself."""
+    source = _unpacked_mirror()
+    if source is None:
+        source = datasets.fetch("ml-latest-small", progress=False)
+    copy = tmp_path / "mirror"
+    (copy / "ml-latest-small").mkdir(parents=True)
+    for name in datasets.get("ml-latest-small").files:
+        shutil.copyfile(source / name, copy / "ml-latest-small" / name)
+    return copy
+
+
+def _rewrite_sums(mirror: Path) -> None:
+    """A mirror whose own SHA256SUMS agree with its (damaged) files: only the registry can tell."""
+    folder = mirror / "ml-latest-small"
+    lines = [f"{datasets.sha256_file(p)}  {p.name}" for p in sorted(folder.iterdir())]
+    (mirror / "ml-latest-small.SHA256SUMS").write_text("\n".join(lines) + "\n")
+
+
+def test_movielens_copy_with_an_extra_row_is_refused(tampered_mirror, tmp_path, monkeypatch):
+    with open(tampered_mirror / "ml-latest-small" / "ratings.csv", "ab") as ratings:
+        ratings.write(b"999,999999,5.0,1493846415\r\n")
+    _rewrite_sums(tampered_mirror)
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(tampered_mirror))
+    monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
+    with pytest.raises(datasets.DatasetError, match="100,837 rows instead of 100,836"):
+        datasets.fetch("ml-latest-small", progress=False)
+    assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_movielens_copy_with_a_changed_value_is_refused(tampered_mirror, tmp_path, monkeypatch):
+    """Same rows, users and movies, one rating changed: the counts pass, the published sha256 does not."""
+    path = tampered_mirror / "ml-latest-small" / "ratings.csv"
+    data = path.read_bytes()
+    assert data.startswith(b"userId,movieId,rating,timestamp\r\n1,1,4.0,")
+    path.write_bytes(data.replace(b"\r\n1,1,4.0,", b"\r\n1,1,1.0,", 1))
+    _rewrite_sums(tampered_mirror)
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(tampered_mirror))
+    monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
+    with pytest.raises(datasets.ChecksumError, match="ratings.csv is not the published file"):
+        datasets.fetch("ml-latest-small", progress=False)
+    assert list((tmp_path / "cache").iterdir()) == []
 
 
 def test_ratings_loader_takes_a_users_own_file(spark, tmp_path):
