@@ -244,3 +244,49 @@ def deploy_modes():
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     plt.close(fig)
     return fig
+
+
+def ratings_matrix(ratings, users: int = 60, items: int = 120, rank: int = 10, user_col: str = "userId",
+                   item_col: str = "movieId", rating_col: str = "rating", seed: int = 42):
+    """Left: a block of the user x item ratings matrix (users and items picked by a seeded hash),
+    mostly empty. Right: the same matrix as the product of two thin factor matrices, users x rank
+    and rank x items, as ALS learns them."""
+    from pyspark.sql import functions as F
+
+    def pick(column: str, n: int):
+        keyed = ratings.select(column).distinct().withColumn("key", F.xxhash64(column, F.lit(seed)))
+        return [r[column] for r in keyed.orderBy("key", column).limit(n).collect()]
+
+    user_ids, item_ids = pick(user_col, users), pick(item_col, items)
+    cells = (ratings.where(F.col(user_col).isin(user_ids) & F.col(item_col).isin(item_ids))
+             .select(user_col, item_col, rating_col).collect())
+    row, col = {u: i for i, u in enumerate(user_ids)}, {m: j for j, m in enumerate(item_ids)}
+    grid = np.full((len(user_ids), len(item_ids)), np.nan)
+    for cell in cells:
+        grid[row[cell[user_col]], col[cell[item_col]]] = cell[rating_col]
+    filled = int(np.isfinite(grid).sum())
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1.6, 1]})
+    image = left.imshow(grid, cmap="viridis", vmin=0.5, vmax=5, aspect="auto", interpolation="nearest")
+    left.set_facecolor("#f2f2f2")
+    left.set(title=f"{len(user_ids)} users x {len(item_ids)} movies: {filled} of {grid.size} cells rated",
+             xlabel="movies", ylabel="users", xticks=[], yticks=[])
+    fig.colorbar(image, ax=left, label="rating", fraction=0.04)
+
+    right.set_xlim(0, 10)
+    right.set_ylim(0, 7)
+    right.axis("off")
+    shapes = [((0.2, 1.0), 2.6, 5.0, "R\nusers x movies", "#dddddd"),
+              ((3.6, 1.0), 0.7, 5.0, f"U\nusers\nx {rank}", "#9ecae1"),
+              ((5.0, 5.3), 4.6, 0.7, f"Vᵀ   {rank} x movies", "#fdae6b")]
+    for (x, y), width, height, text, colour in shapes:
+        right.add_patch(plt.Rectangle((x, y), width, height, facecolor=colour, edgecolor="black"))
+        right.text(x + width / 2, y + height / 2, text, ha="center", va="center", fontsize=10)
+    right.text(3.2, 3.5, "≈", ha="center", va="center", fontsize=22)
+    right.text(4.65, 3.5, "×", ha="center", va="center", fontsize=16)
+    right.text(5.0, 3.2, "rating(u, m) ≈ U[u] · V[m]\n(a dot product of\ntwo rank-long vectors)",
+               ha="left", va="center", fontsize=10)
+    right.set_title(f"Matrix factorisation with rank {rank}")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

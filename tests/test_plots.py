@@ -95,3 +95,16 @@ def test_deploy_modes_shows_where_the_driver_runs():
         labels = [t.get_text() for t in ax.texts]
         assert sum("driver" in t for t in labels) == 1, (ax.get_title(), labels)
         assert any("executor" in t for t in labels)
+
+
+def test_ratings_matrix_shows_the_sampled_block_and_the_factors(spark):
+    rows = [(u, m, float(1 + (u + m) % 5)) for u in range(6) for m in range(8) if (u * m) % 3 == 0]
+    ratings = spark.createDataFrame(rows, "userId int, movieId int, rating float")
+    fig = plots.ratings_matrix(ratings, users=4, items=5, rank=3)
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape == (4, 5)
+    filled = int(np.isfinite(image.filled(np.nan)).sum())
+    assert fig.axes[0].get_title() == f"4 users x 5 movies: {filled} of 20 cells rated"
+    assert 0 < filled < 20
+    texts = " ".join(t.get_text() for t in fig.axes[1].texts)
+    assert "users\nx 3" in texts and "3 x movies" in texts

@@ -22,6 +22,9 @@ def test_defaults_are_small_and_deterministic():
     assert "-Duser.timezone=UTC" in conf["spark.driver.extraJavaOptions"]
     assert "-XX:TieredStopAtLevel=1" in conf["spark.driver.extraJavaOptions"]
     assert "-XX:ReservedCodeCacheSize=256m" in conf["spark.driver.extraJavaOptions"]  # C1's 48 MB fills up
+    # C1 frames are larger: ALS on MovieLens overflowed task threads' default 1 MB stack (tests/test_recommend.py)
+    assert "-Xss8m" in conf["spark.driver.extraJavaOptions"].split()
+    assert "-Xss8m" in conf["spark.executor.extraJavaOptions"].split()
 
 
 def test_environment_overrides():
