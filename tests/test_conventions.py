@@ -102,6 +102,33 @@ class TestSolutionNotebook:
                 assert not re.search(r"/(root|home|Users|work|tmp)/", text), f"machine path in output: {text[:80]}"
 
 
+TRUSTED_COMPARISONS = (ast.Is, ast.IsNot)  # identity cannot be faked by the compared object
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_grade_cells_compare_only_through_checks(path):
+    """A learner's value decides `got == x`, `got >= x`, `x in got` and `isinstance(got, T)` itself.
+
+    So no assert in a grade cell compares (only `is`/`is not`), and no grade cell calls isinstance:
+    sparkcourse.checks (check_equal, check_type, check_at_least, ...) test the exact type first.
+    """
+    nb = nbformat.read(path, as_version=4)
+    refused = []
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if not meta.get("grade") or meta.get("solution"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Assert):
+                for inner in ast.walk(node.test):
+                    if isinstance(inner, ast.Compare) and not all(isinstance(op, TRUSTED_COMPARISONS) for op in inner.ops):
+                        refused.append(f"{meta['grade_id']} line {node.lineno}: assert {ast.unparse(node.test)[:80]}")
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance":
+                refused.append(f"{meta['grade_id']} line {node.lineno}: {ast.unparse(node)[:80]}")
+    assert refused == [], "compare with sparkcourse.checks (check_equal, check_type, check_at_least, ...):\n" + \
+        "\n".join(refused)
+
+
 def test_course_mirrors_solutions():
     released = {p.parent.name for p in lesson_notebooks(ROOT / "course")}
     assert released == {p.parent.name for p in SOLUTIONS}, "run make release"
