@@ -2,7 +2,7 @@
 
 The cohort (24 submissions by default, `make bench-grade N=12` for fewer) mixes four kinds, in
 turn: full (the solution's answers), blank (the release), partial (the first exercise only) and
-broken (answers that raise). Both runs grade the same submissions in fresh temporary course
+broken (answer cells that raise before defining anything). Both runs grade the same submissions in fresh temporary course
 folders with the course's configuration; the results must be identical. Printed: wall seconds,
 seconds per submission, the speed-up measured in this run, and the machine's load average
 (other work on the machine slows both runs). Also written to bench/grading.md.
@@ -53,8 +53,8 @@ def cohort(course: Path, size: int) -> dict[str, str]:
                 continue
             if kind == "full" or (kind == "partial" and grade_id == exercises[0]):
                 c.source = answers[grade_id]
-            elif kind == "broken":
-                c.source = answers[grade_id] + "\n\nraise RuntimeError('my answer is broken')"
+            elif kind == "broken":  # fails before the answer is defined: no points
+                c.source = "raise RuntimeError('my answer is broken')\n\n" + answers[grade_id]
         student = f"{kind}{n:03d}"
         (course / "submitted" / student / LESSON).mkdir(parents=True)
         nbformat.write(nb, course / "submitted" / student / LESSON / f"{LESSON}.ipynb")
