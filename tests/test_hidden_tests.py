@@ -191,6 +191,55 @@ def tune_gbt(train_df):
                                 seed=SEED).fit(train_df)
 ''',
     },
+    "08_recommend_explicit": {
+        # hard-coded: MovieLens's numbers, whatever the DataFrame
+        "ex08_1_summary": '''
+def matrix_summary(df):
+    return {"users": 610, "movies": 9724, "ratings": 100836, "density": 100836 / (610 * 9724)}
+''',
+        # half done: ignores cold start, so an unseen movie makes the RMSE NaN
+        "ex08_2_known_rmse": '''
+def known_rmse(model, df, label_col="rating"):
+    return RegressionEvaluator(labelCol=label_col, predictionCol=model.getPredictionCol()).evaluate(model.transform(df))
+''',
+        # wrong data: chooses the damping on the rows it was fitted on (always the least damping)
+        "ex08_3_damping": '''
+def best_damping(fit_df, validation_df, candidates):
+    scores = [rmse(with_baseline(fit_df, fit_bias_baseline(fit_df, *pair)), "baseline") for pair in candidates]
+    return candidates[scores.index(min(scores))]
+''',
+        # half done: the top n of all movies, seen ones included
+        "ex08_4_top_n": '''
+def top_n_unseen(model, user_id, seen, movies_df, n):
+    recs = model.recommendForUserSubset(spark.createDataFrame([(user_id,)], "userId int"), n)
+    ranked = recs.select(F.posexplode("recommendations").alias("position", "rec"))
+    return (ranked.select((F.col("position") + 1).cast("int").alias("rank"), "rec.movieId")
+            .join(movies_df, "movieId").select("rank", "movieId", "title").orderBy("rank"))
+''',
+    },
+    "09_recommend_implicit": {
+        # half done: divides by the length of the list instead of k
+        "ex09_1_precision": '''
+def precision_at_k(recommended, relevant, k):
+    top = list(recommended)[:k]
+    return sum(1 for movie in top if movie in set(relevant)) / max(len(top), 1)
+''',
+        # half done: the ideal list is always k long, even with fewer relevant movies
+        "ex09_2_ndcg": '''
+def ndcg_at_k(recommended, relevant, k):
+    wanted = set(relevant)
+    if not wanted:
+        return 0.0
+    gain = sum(1 / np.log2(i + 2) for i, movie in enumerate(list(recommended)[:k]) if movie in wanted)
+    return float(gain / sum(1 / np.log2(i + 2) for i in range(k)))
+''',
+        # half done: the most popular movies, the user's own included
+        "ex09_3_popular": '''
+def most_popular_unseen(df, user_id, k):
+    counts = df.groupBy("movieId").agg(F.countDistinct("userId").alias("users"))
+    return [int(row.movieId) for row in counts.orderBy(F.desc("users"), "movieId").limit(k).collect()]
+''',
+    },
     "10_mlflow": {
         # half done: logs only the first param and the first metric (the visible check gives one of each)
         "ex10_1_log_run": '''

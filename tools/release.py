@@ -19,25 +19,50 @@ from tools.notebooks import lesson_notebooks  # noqa: E402
 
 
 def generate(release_dir: Path, lessons: list[str] | None = None, db_url: str | None = None) -> list[str]:
-    """Run ``nbgrader generate_assignment`` for each lesson into ``release_dir``.
+    """Run nbgrader's generate_assignment for each lesson into ``release_dir``, all in one process.
 
-    Without ``db_url`` nothing is written to any gradebook.
+    One nbgrader process for all lessons (its start-up and imports cost more than a release);
+    without ``db_url`` nothing is written to any gradebook.
     """
     names = lessons or [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
-    for name in names:
-        command = [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
-                   f"--CourseDirectory.release_directory={release_dir}", "--log-level=WARN"]
-        command += [f"--db={db_url}"] if db_url else ["--no-db"]
-        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        if result.returncode != 0:
-            raise SystemExit(f"nbgrader could not release {name}:\n{result.stdout}{result.stderr}")
+    command = [sys.executable, "-m", "tools.release", "--generate-into", str(release_dir), *names]
+    command += [f"--db={db_url}"] if db_url else []
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"nbgrader could not release {', '.join(names)}:\n{result.stdout}{result.stderr}")
     return names
+
+
+def _generate_in_this_process(release_dir: Path, names: list[str], db_url: str | None) -> None:
+    """nbgrader's API with the course's nbgrader_config.py (run from the project root)."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    config.CourseDirectory.root = str(ROOT)
+    config.CourseDirectory.release_directory = str(release_dir)
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    else:
+        config.GenerateAssignment.no_database = True  # as `--no-db` does
+        config.SaveCells.enabled = False
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for name in names:
+        outcome = api.generate_assignment(name, force=True, create=bool(db_url))
+        if not outcome["success"]:
+            raise SystemExit(f"nbgrader could not release {name}:\n{outcome.get('log', '')}{outcome.get('error', '')}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("lessons", nargs="*", help="lesson folders (default: all)")
+    parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)  # generate()'s worker
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate_into:
+        _generate_in_this_process(args.generate_into, args.lessons, args.db)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         names = generate(Path(tmp), args.lessons or None)
         for name in names:  # swap each lesson in whole, so course/ is never half-written
