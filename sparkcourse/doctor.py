@@ -8,7 +8,7 @@ import sys
 from importlib import metadata
 
 from sparkcourse.java import JavaError, find_java
-from sparkcourse.session import cds_archive_path
+from sparkcourse.session import cds_archive_path, driver_memory, foreign_spark, host_memory, usable_memory
 
 MIN_PYTHON = (3, 11)
 PACKAGES = ["pyspark", "nbgrader", "mlflow", "pandas", "numpy", "jupyterlab"]
@@ -57,16 +57,31 @@ def report() -> tuple[str, list[str]]:
         lines.append(f"{package:<11} {version or 'not installed'}")
         if version is None:
             problems.append(f"{package} is not installed: run make lab (or make test) to bootstrap.")
+    try:
+        spark_problems = foreign_spark()
+    except ImportError:
+        spark_problems = []  # pyspark missing: said above
+    if spark_problems:
+        lines.append("Spark       NOT the course's: " + "; ".join(p.split(":")[0] for p in spark_problems))
+        problems += spark_problems
+    elif _version("pyspark"):
+        lines.append("Spark       the course's pyspark (no other Spark on SPARK_HOME or PYTHONPATH)")
     pandas = _version("pandas")
     if pandas and int(pandas.split(".")[0]) >= 3:
         problems.append("pandas >= 3 makes pyspark warn on every conversion: install the pinned pandas<3.")
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-        lines.append(f"Memory      {memory:.1f} GiB")
-        if memory < 4:
-            problems.append(f"Only {memory:.1f} GiB of memory: Spark lessons want 4 GiB or more.")
-    except (ValueError, OSError, AttributeError):
+    usable, source = usable_memory()
+    if usable is None:
         lines.append("Memory      unknown")
+    else:
+        memory = usable / 2**30
+        host = host_memory()
+        where = (f"container limit; the machine has {host / 2**30:.1f} GiB" if source == "container limit"
+                 else "machine")
+        driver = os.environ.get("SPARKCOURSE_MEMORY") or driver_memory(usable)
+        lines.append(f"Memory      {memory:.1f} GiB ({where}); Spark driver gets {driver}")
+        if memory < 4:
+            problems.append(f"Only {memory:.1f} GiB of memory ({where}): Spark lessons want 4 GiB or more "
+                            "(a container: give it more, e.g. docker run --memory 4g; WSL: .wslconfig).")
     lines.append(f"Cores       {os.cpu_count()}")
     if platform.system() == "Linux":
         lines.append("BLAS        " + ("native (ALS runs on it)" if native_blas() else

@@ -8,13 +8,18 @@ Environment variables it honours:
   partitioning then differs and seeded results (splits, forests) no longer match the stored ones.
 - ``SPARKCOURSE_UI=0``: no Spark UI (tests use this).
 - ``SPARKCOURSE_FAST_JVM=0``: turn off the start-up levers (class-data sharing, C1-only JIT).
+- ``SPARKCOURSE_MEMORY``: the driver's memory (``3g``) instead of a quarter of the memory this
+  process may use (the container's limit when there is one, else the machine's).
+- ``SPARKCOURSE_FOREIGN_SPARK=1``: start even with another Spark on ``SPARK_HOME``/``PYTHONPATH`` (a warning).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
 from sparkcourse.java import JavaInstall, ensure_java_home
@@ -28,6 +33,136 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 #: (10 iterations: a long lineage that tasks walk recursively) overflows the default 1 MB stack of
 #: executor task threads with ``StackOverflowError``. Reserved address space, not memory used.
 THREAD_STACK = "8m"
+#: The pyspark the course pins (pyproject.toml; a test keeps them equal).
+PINNED_PYSPARK = "4.3.0"
+#: cgroup v1 writes "no limit" as a huge number (2**63 rounded down to a page).
+_NO_LIMIT = 2**60
+
+
+class ForeignSparkError(RuntimeError):
+    """Another Spark than the course's pinned pyspark would run: the message says what to unset."""
+
+
+def spark_home_version(home: Path) -> str | None:
+    """The Spark version of a Spark installation folder (from its jars, else its RELEASE file)."""
+    for jar in sorted(Path(home, "jars").glob("spark-core_*-*.jar")):
+        match = re.match(r"spark-core_[\d.]+-(\d+\.\d+\.\d+\S*?)\.jar$", jar.name)
+        if match:
+            return match.group(1)
+    try:
+        match = re.search(r"Spark (\d+\.\d+\.\d+)", Path(home, "RELEASE").read_text())
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
+def foreign_spark(env: dict | None = None, pyspark_dir: Path | None = None,
+                  pyspark_version: str | None = None, prefix: str | None = None) -> list[str]:
+    """What makes another Spark than the course's run: each problem with its fix (empty: none).
+
+    - the pyspark Python imports is not the pinned one, or lies outside this environment
+      (docker-stacks' ``pyspark-notebook`` puts ``$SPARK_HOME/python`` on ``PYTHONPATH``);
+    - ``SPARK_HOME`` names a Spark of another version: pyspark then starts that Spark's JVM
+      and jars under the course's Python code.
+    """
+    env = os.environ if env is None else env
+    if pyspark_dir is None or pyspark_version is None:
+        import pyspark
+
+        pyspark_dir = Path(pyspark.__file__).parent
+        pyspark_version = pyspark.__version__
+    prefix = prefix or sys.prefix
+    pyspark_dir = Path(os.path.realpath(pyspark_dir))
+    problems = []
+    outside = not str(pyspark_dir).startswith(os.path.realpath(prefix) + os.sep)
+    if pyspark_version != PINNED_PYSPARK or outside:
+        where = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and
+                 str(pyspark_dir).startswith(os.path.realpath(p) + os.sep)]
+        fix = (f"unset PYTHONPATH (it holds {where[0]})" if where else
+               f"use the course's environment: {prefix}/bin/python, or run make lab")
+        problems.append(
+            f"pyspark {pyspark_version} is imported from {pyspark_dir}, not the course's pyspark "
+            f"{PINNED_PYSPARK} in {prefix}: {fix}, then restart the kernel.")
+    home = env.get("SPARK_HOME")
+    if home and os.path.realpath(home) != str(pyspark_dir):
+        version = spark_home_version(Path(home))
+        if version != PINNED_PYSPARK:
+            problems.append(
+                f"SPARK_HOME={home} is Spark {version or 'of unknown version'}, not the course's "
+                f"{PINNED_PYSPARK}: pyspark would start that Spark. Run `unset SPARK_HOME` (in a "
+                "docker-stacks image: `unset SPARK_HOME PYTHONPATH`), then restart the kernel.")
+    return problems
+
+
+def check_spark(env: dict | None = None, remote: bool = False) -> None:
+    """Refuse another Spark than the pinned one (warn only with ``SPARKCOURSE_FOREIGN_SPARK=1``).
+
+    ``remote``: a Spark Connect client starts no local Spark, so ``SPARK_HOME`` does not matter."""
+    env = os.environ if env is None else env
+    problems = foreign_spark({k: v for k, v in env.items() if k != "SPARK_HOME"} if remote else env)
+    if not problems:
+        return
+    text = "Another Spark than the course's would run:\n" + "\n".join(f"- {p}" for p in problems)
+    if _flag(env, "SPARKCOURSE_FOREIGN_SPARK", default=False):
+        warnings.warn(text + "\n(SPARKCOURSE_FOREIGN_SPARK=1: starting anyway; results may differ)", stacklevel=3)
+        return
+    raise ForeignSparkError(text + "\n(Or set SPARKCOURSE_FOREIGN_SPARK=1 to start anyway.)")
+
+
+def host_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _read_limit(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    if not text.isdigit():  # "max": no limit
+        return None
+    value = int(text)
+    return value if 0 < value < _NO_LIMIT else None
+
+
+def cgroup_memory_limit(root: Path = Path("/")) -> int | None:
+    """The memory limit of this process's cgroup and its parents (v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``), in bytes; None when there is none. ``root``: a fake tree in tests."""
+    root = Path(root)
+    try:
+        lines = (root / "proc" / "self" / "cgroup").read_text().splitlines()
+    except OSError:
+        lines = []
+    limits, places = [], []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        _, controllers, path = parts
+        if controllers == "":  # v2 unified hierarchy
+            places.append((root / "sys" / "fs" / "cgroup", path, "memory.max"))
+        elif "memory" in controllers.split(","):
+            places.append((root / "sys" / "fs" / "cgroup" / "memory", path, "memory.limit_in_bytes"))
+    places += [(root / "sys" / "fs" / "cgroup", "/", "memory.max"),
+               (root / "sys" / "fs" / "cgroup" / "memory", "/", "memory.limit_in_bytes")]
+    for base, path, name in places:
+        # A container sees its own cgroup as the root; on a host the path names nested groups.
+        parts = [p for p in path.strip("/").split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            limit = _read_limit(base.joinpath(*parts[:depth], name))
+            if limit:
+                limits.append(limit)
+    return min(limits) if limits else None
+
+
+def usable_memory(root: Path = Path("/")) -> tuple[int | None, str]:
+    """The memory this process may use and where the figure comes from ("container limit" or "machine")."""
+    host, limit = host_memory(), cgroup_memory_limit(root)
+    if limit and (host is None or limit < host):
+        return limit, "container limit"
+    return host, "machine"
 
 
 def _flag(env: dict, name: str, default: bool = True) -> bool:
@@ -38,12 +173,10 @@ def _flag(env: dict, name: str, default: bool = True) -> bool:
 
 
 def driver_memory(total_bytes: int | None = None) -> str:
-    """A quarter of the machine's memory, between 1 and 4 GiB (e.g. '4g' on 24 GiB, '2g' on 8 GiB)."""
+    """A quarter of the memory this process may use, between 1 and 4 GiB (e.g. '4g' on 24 GiB,
+    '2g' on 8 GiB, '1g' in a 2 GiB container however large its host)."""
     if total_bytes is None:
-        try:
-            total_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        except (ValueError, OSError, AttributeError):
-            total_bytes = 8 * 2**30
+        total_bytes = usable_memory()[0] or 8 * 2**30
     gib = total_bytes // (4 * 2**30)
     return f"{min(4, max(1, gib))}g"
 
@@ -109,7 +242,7 @@ def build_conf(
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.showConsoleProgress": "false",
         "spark.ui.enabled": "true" if _flag(env, "SPARKCOURSE_UI") else "false",
-        "spark.driver.memory": driver_memory(),
+        "spark.driver.memory": env.get("SPARKCOURSE_MEMORY") or driver_memory(),
         "spark.driver.extraJavaOptions": java_options(archive, fast, dump_cds_to),
         # Executor JVMs (on a cluster) start as fast as the driver: same archive, same levers.
         "spark.executor.extraJavaOptions": java_options(archive, fast),
@@ -136,9 +269,11 @@ def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: 
     Extra Spark settings go in as keyword arguments with their dotted names, e.g.
     ``get_spark("07_pipelines", **{"spark.sql.shuffle.partitions": "8"})``.
     """
+    remote = remote or os.environ.get("SPARK_REMOTE")
+    # Before anything of pyspark is imported: a foreign pyspark may not even import cleanly.
+    check_spark(remote=bool(remote))
     from pyspark.sql import SparkSession
 
-    remote = remote or os.environ.get("SPARK_REMOTE")
     active = SparkSession.getActiveSession()
     # An active session is reused, except a local one when a Connect server is asked for.
     if active is not None and (not remote or type(active).__module__.startswith("pyspark.sql.connect")):

@@ -25,3 +25,25 @@ def test_report_says_which_blas_spark_uses(monkeypatch):
     text, problems = doctor.report()
     assert "BLAS        native" in text
     assert not any("BLAS" in p for p in problems)
+
+
+def test_report_names_the_container_limit_and_the_driver_it_gives(monkeypatch):
+    monkeypatch.setattr(doctor, "usable_memory", lambda: (2 * 2**30, "container limit"))
+    monkeypatch.setattr(doctor, "host_memory", lambda: 64 * 2**30)
+    monkeypatch.delenv("SPARKCOURSE_MEMORY", raising=False)
+    text, problems = doctor.report()
+    assert "Memory      2.0 GiB (container limit; the machine has 64.0 GiB); Spark driver gets 1g" in text
+    assert any("Only 2.0 GiB of memory (container limit" in p for p in problems)
+
+
+def test_report_says_what_to_unset_for_a_foreign_spark(tmp_path, monkeypatch):
+    home = tmp_path / "spark"
+    (home / "jars").mkdir(parents=True)
+    (home / "jars" / "spark-core_2.12-3.5.0.jar").write_bytes(b"")
+    monkeypatch.setenv("SPARK_HOME", str(home))
+    text, problems = doctor.report()
+    assert "Spark       NOT the course's" in text
+    assert any("unset SPARK_HOME" in p for p in problems)
+    monkeypatch.delenv("SPARK_HOME")
+    text, problems = doctor.report()
+    assert "Spark       the course's pyspark" in text and not any("SPARK_HOME" in p for p in problems)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +147,141 @@ def test_executors_get_the_drivers_start_up_options():
     assert "-XX:TieredStopAtLevel=1" not in slow["spark.executor.extraJavaOptions"]
     for conf in (fast, slow):
         assert "-Duser.timezone=UTC" in conf["spark.executor.extraJavaOptions"]
+
+
+# --- Another Spark than the pinned one (docker-stacks' pyspark-notebook, an old Spark install) ---
+
+def _docker_stacks(tmp_path, version="3.5.0"):
+    """The docker-stacks layout: SPARK_HOME=/usr/local/spark with its own python/pyspark on PYTHONPATH."""
+    home = tmp_path / "usr" / "local" / "spark"
+    (home / "jars").mkdir(parents=True)
+    (home / "jars" / f"spark-core_2.13-{version}.jar").write_bytes(b"")
+    (home / "python" / "pyspark").mkdir(parents=True)
+    (home / "python" / "pyspark" / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    return home
+
+
+def test_the_pinned_pyspark_is_pyprojects(root):
+    import tomllib
+
+    deps = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert f"pyspark[connect]=={session.PINNED_PYSPARK}" in deps
+
+
+def test_this_environment_has_no_foreign_spark():
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_HOME", "PYTHONPATH")}
+    assert session.foreign_spark(env) == []
+
+
+def test_docker_stacks_pyspark_on_pythonpath_is_refused_with_what_to_unset(tmp_path):
+    home = _docker_stacks(tmp_path)
+    env = {"SPARK_HOME": str(home), "PYTHONPATH": f"{home / 'python'}:{home / 'python/lib/py4j.zip'}"}
+    problems = session.foreign_spark(env, pyspark_dir=home / "python" / "pyspark", pyspark_version="3.5.0",
+                                     prefix=str(tmp_path / "venv"))
+    assert len(problems) == 2, problems
+    assert "pyspark 3.5.0 is imported from" in problems[0] and f"unset PYTHONPATH (it holds {home / 'python'})" in problems[0]
+    assert f"SPARK_HOME={home} is Spark 3.5.0" in problems[1] and "unset SPARK_HOME" in problems[1]
+
+
+def test_a_spark_home_of_another_version_is_caught_even_with_the_right_pyspark(tmp_path):
+    import pyspark
+
+    home = _docker_stacks(tmp_path, "4.0.1")
+    problems = session.foreign_spark({"SPARK_HOME": str(home)})
+    assert len(problems) == 1 and "Spark 4.0.1, not the course's 4.3.0" in problems[0]
+    # Spark's own RELEASE file when no jar says it; the course's own pyspark folder is fine.
+    (home / "jars" / "spark-core_2.13-4.0.1.jar").unlink()
+    (home / "RELEASE").write_text("Spark 3.4.1 (git revision 6b1ff22dde) built for Hadoop 3.3.4\n")
+    assert "Spark 3.4.1" in session.foreign_spark({"SPARK_HOME": str(home)})[0]
+    assert session.foreign_spark({"SPARK_HOME": str(Path(pyspark.__file__).parent)}) == []
+
+
+def test_a_pyspark_from_outside_the_environment_is_named_even_at_the_pinned_version(tmp_path):
+    elsewhere = tmp_path / "site-packages" / "pyspark"
+    problems = session.foreign_spark({}, pyspark_dir=elsewhere, pyspark_version=session.PINNED_PYSPARK,
+                                     prefix=str(tmp_path / "venv"))
+    assert len(problems) == 1 and f"use the course's environment: {tmp_path / 'venv'}/bin/python" in problems[0]
+
+
+def test_get_spark_refuses_a_foreign_spark_before_starting_one(tmp_path, monkeypatch):
+    from pyspark.sql import SparkSession
+
+    home = _docker_stacks(tmp_path)
+    monkeypatch.setenv("SPARK_HOME", str(home))
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
+    monkeypatch.setattr(session, "ensure_java_home", lambda: pytest.fail("went on to start Spark"))
+    with pytest.raises(session.ForeignSparkError, match="unset SPARK_HOME"):
+        session.get_spark("foreign")
+    monkeypatch.setenv("SPARKCOURSE_FOREIGN_SPARK", "1")  # the escape hatch warns instead
+    with pytest.warns(UserWarning, match="starting anyway"):
+        session.check_spark()
+
+
+def test_docker_stacks_layout_in_a_real_interpreter(tmp_path):
+    """A Python started as the docker-stacks image starts it imports the foreign pyspark; get_spark says so."""
+    import subprocess
+    import sys
+
+    home = _docker_stacks(tmp_path)
+    env = {**os.environ, "SPARK_HOME": str(home), "PYTHONPATH": str(home / "python")}
+    env.pop("SPARKCOURSE_FOREIGN_SPARK", None)
+    result = subprocess.run([sys.executable, "-c", "from sparkcourse import get_spark; get_spark()"],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "ForeignSparkError" in result.stderr and "pyspark 3.5.0 is imported from" in result.stderr
+    assert "unset PYTHONPATH" in result.stderr and "unset SPARK_HOME" in result.stderr
+
+
+# --- Memory: the container's limit, not the host's ---
+
+def _cgroup(tmp_path, proc_line, files):
+    (tmp_path / "proc" / "self").mkdir(parents=True)
+    (tmp_path / "proc" / "self" / "cgroup").write_text(proc_line + "\n")
+    for name, text in files.items():
+        path = tmp_path / "sys" / "fs" / "cgroup" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    return tmp_path
+
+
+def test_cgroup_v2_limit_in_a_container(tmp_path):
+    root = _cgroup(tmp_path, "0::/", {"memory.max": str(2 * 2**30)})
+    assert session.cgroup_memory_limit(root) == 2 * 2**30
+
+
+def test_cgroup_v2_nested_group_and_no_limit(tmp_path):
+    root = _cgroup(tmp_path, "0::/user.slice/user-1000.slice/session-3.scope", {
+        "memory.max": "max",  # no "max" file at the real root; a fake one says no limit
+        "user.slice/memory.max": str(6 * 2**30),
+        "user.slice/user-1000.slice/session-3.scope/memory.max": "max"})
+    assert session.cgroup_memory_limit(root) == 6 * 2**30
+    (root / "sys/fs/cgroup/user.slice/memory.max").write_text("max\n")
+    assert session.cgroup_memory_limit(root) is None
+
+
+def test_cgroup_v1_limit_and_its_no_limit_value(tmp_path):
+    root = _cgroup(tmp_path, "12:memory:/docker/abc\n11:cpu,cpuacct:/docker/abc",
+                   {"memory/memory.limit_in_bytes": str(3 * 2**30)})
+    assert session.cgroup_memory_limit(root) == 3 * 2**30
+    (root / "sys/fs/cgroup/memory/memory.limit_in_bytes").write_text("9223372036854771712\n")
+    assert session.cgroup_memory_limit(root) is None
+
+
+def test_no_cgroup_files_no_limit(tmp_path):
+    assert session.cgroup_memory_limit(tmp_path) is None
+
+
+def test_a_2gb_container_on_a_big_host_gets_a_1g_driver(tmp_path, monkeypatch):
+    root = _cgroup(tmp_path, "0::/", {"memory.max": str(2 * 2**30)})
+    monkeypatch.setattr(session, "host_memory", lambda: 64 * 2**30)
+    assert session.usable_memory(root) == (2 * 2**30, "container limit")
+    monkeypatch.setattr(session, "usable_memory", lambda root=None: (2 * 2**30, "container limit"))
+    assert session.build_conf("x", env={})["spark.driver.memory"] == "1g"
+    assert session.build_conf("x", env={"SPARKCOURSE_MEMORY": "3g"})["spark.driver.memory"] == "3g"
+
+
+def test_a_limit_above_the_host_memory_is_not_used(tmp_path, monkeypatch):
+    root = _cgroup(tmp_path, "0::/", {"memory.max": str(64 * 2**30)})
+    monkeypatch.setattr(session, "host_memory", lambda: 16 * 2**30)
+    assert session.usable_memory(root) == (16 * 2**30, "machine")
