@@ -1,8 +1,10 @@
 """Find a Java that Spark 4 can use (17 or newer), or say exactly how to get one.
 
-Order of search: ``JAVA_HOME``, then ``java`` on ``PATH``, then a project-local JDK in
-``.jdk/`` (which ``python -m sparkcourse java --install`` fetches with the ``install-jdk``
-package where the internet is reachable). The first Java 17+ wins; Spark is pointed at it
+Order of search: ``JAVA_HOME``, then ``java`` on ``PATH``, then on macOS what
+``/usr/libexec/java_home -v 17+`` names, then Homebrew's kegs (``brew install openjdk@17`` puts
+Java outside ``PATH``: ``/opt/homebrew/opt/openjdk@17``, ``/usr/local/opt/openjdk@17``, and
+``openjdk``), then a project-local JDK in ``.jdk/`` (which ``python -m sparkcourse java --install``
+fetches with the ``install-jdk`` package where the internet is reachable). The first Java 17+ wins; Spark is pointed at it
 through ``JAVA_HOME``.
 """
 
@@ -20,6 +22,11 @@ from sparkcourse.paths import project_root
 MIN_JAVA = 17
 #: The JDK the project fetches when a machine has none.
 LOCAL_JDK_VERSION = "17"
+#: macOS's tool that names installed JDKs.
+JAVA_HOME_TOOL = Path("/usr/libexec/java_home")
+#: Homebrew prefixes: Apple silicon, Intel Macs, Linux.
+BREW_PREFIXES = (Path("/opt/homebrew"), Path("/usr/local"), Path("/home/linuxbrew/.linuxbrew"))
+BREW_KEGS = ("openjdk@17", "openjdk@21", "openjdk")
 
 
 class JavaError(RuntimeError):
@@ -76,7 +83,34 @@ def local_jdk_dir() -> Path:
     return Path(os.environ.get("SPARKCOURSE_JDK_DIR") or project_root() / ".jdk")
 
 
-def candidates(env: dict | None = None, jdk_dir: Path | None = None) -> list[tuple[Path, str]]:
+def macos_java_home(tool: Path = JAVA_HOME_TOOL) -> Path | None:
+    """The JDK 17+ that macOS's ``java_home -v 17+`` names, if the tool is there and finds one."""
+    if not Path(tool).exists():
+        return None
+    try:
+        out = subprocess.run([str(tool), "-v", f"{MIN_JAVA}+"], capture_output=True, text=True,
+                             timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    home = out.stdout.strip().splitlines()[-1] if out.returncode == 0 and out.stdout.strip() else ""
+    return Path(home) if home else None
+
+
+def brew_javas(prefixes=BREW_PREFIXES) -> list[Path]:
+    """Java executables in Homebrew's kegs (keg-only: brew links none of them onto PATH)."""
+    found = []
+    for prefix in prefixes:
+        for keg in BREW_KEGS:
+            for java in (Path(prefix, "opt", keg, "libexec", "openjdk.jdk", "Contents", "Home", "bin", "java"),
+                         Path(prefix, "opt", keg, "bin", "java")):
+                if java.exists():
+                    found.append(java)
+                    break
+    return found
+
+
+def candidates(env: dict | None = None, jdk_dir: Path | None = None, java_home_tool: Path = JAVA_HOME_TOOL,
+               brew_prefixes=BREW_PREFIXES) -> list[tuple[Path, str]]:
     """Every java executable worth probing, in order of preference, without duplicates."""
     env = os.environ if env is None else env
     found: list[tuple[Path, str]] = []
@@ -85,6 +119,10 @@ def candidates(env: dict | None = None, jdk_dir: Path | None = None) -> list[tup
     on_path = shutil.which("java", path=env.get("PATH", ""))
     if on_path:
         found.append((Path(on_path), "PATH"))
+    mac_home = macos_java_home(java_home_tool)
+    if mac_home is not None:
+        found.append((mac_home / "bin" / "java", "java_home"))
+    found += [(java, "Homebrew") for java in brew_javas(brew_prefixes)]
     jdk_dir = local_jdk_dir() if jdk_dir is None else jdk_dir
     if jdk_dir.is_dir():
         for home in sorted(jdk_dir.iterdir(), reverse=True):
@@ -103,13 +141,15 @@ def candidates(env: dict | None = None, jdk_dir: Path | None = None) -> list[tup
 def fix_message(installs: list[JavaInstall]) -> str:
     """The one message a learner sees when no Java fits."""
     seen = "\n".join(f"  - {i.describe()}" for i in installs) or "  - no java on JAVA_HOME or PATH"
+    seen += "\n  - (also macOS's /usr/libexec/java_home, Homebrew's opt/openjdk@17 and opt/openjdk, and .jdk/)"
     return (
         f"Spark 4 needs Java {MIN_JAVA} or newer, and none was found.\n"
         f"Looked at:\n{seen}\n"
         "Fix it one of these ways, then restart the kernel (or re-run make):\n"
         "  - conda:          conda install -c conda-forge openjdk=17\n"
         "  - Debian/Ubuntu:  sudo apt-get install openjdk-17-jdk-headless\n"
-        "  - macOS:          brew install openjdk@17\n"
+        "  - macOS:          brew install openjdk@17   (found in Homebrew's opt/openjdk@17 as it is;\n"
+        "                    or any JDK 17+ that /usr/libexec/java_home -v 17+ lists)\n"
         "  - a private JDK for this course only (needs internet):\n"
         "                    python -m sparkcourse java --install   (into .jdk/)\n"
         f"  - or point JAVA_HOME at an installed Java {MIN_JAVA}+."
@@ -133,9 +173,11 @@ def decide(installs: list[JavaInstall], may_download: bool) -> Decision:
     return Decision("fail", None, fix_message(installs))
 
 
-def find_java(env: dict | None = None, jdk_dir: Path | None = None) -> JavaInstall:
-    """The Java Spark will use; raises :class:`JavaError` with the fixes if none fits."""
-    installs = [probe(java, source) for java, source in candidates(env, jdk_dir)]
+def find_java(env: dict | None = None, jdk_dir: Path | None = None, **where) -> JavaInstall:
+    """The Java Spark will use; raises :class:`JavaError` with the fixes if none fits.
+
+    ``where``: ``java_home_tool`` and ``brew_prefixes`` for :func:`candidates` (fakes in tests)."""
+    installs = [probe(java, source) for java, source in candidates(env, jdk_dir, **where)]
     decision = decide(installs, may_download=False)
     if decision.action != "use":
         raise JavaError(decision.message)

@@ -98,3 +98,56 @@ def test_machine_java_is_usable():
     """The machine running the tests has the Java the course needs (else Spark tests cannot run)."""
     found = javamod.find_java()
     assert found.version >= javamod.MIN_JAVA
+
+
+# --- macOS: /usr/libexec/java_home and Homebrew's keg-only openjdk ---
+
+def fake_java_home_tool(path: Path, answer: Path | None) -> Path:
+    """A /usr/libexec/java_home that answers `-v 17+` with ``answer`` (exit 1 when None, as macOS does)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = f"echo '{answer}'\nexit 0" if answer else "echo 'Unable to find any JVMs matching version \"17+\".' >&2\nexit 1"
+    path.write_text(f"#!/bin/sh\n[ \"$1\" = -v ] && [ \"$2\" = 17+ ] || exit 2\n{body}\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_macos_java_home_tool_is_asked_for_17_plus(tmp_path):
+    home = tmp_path / "Library/Java/JavaVirtualMachines/temurin-17.jdk/Contents/Home"
+    fake_java(home, 'openjdk version "17.0.12" 2024-07-16')
+    tool = fake_java_home_tool(tmp_path / "usr/libexec/java_home", home)
+    found = javamod.find_java({"PATH": ""}, jdk_dir=tmp_path / "none", java_home_tool=tool, brew_prefixes=())
+    assert (found.version, found.source, found.home) == (17, "java_home", home.resolve())
+
+
+def test_java_home_tool_without_a_17_falls_through_to_the_fixes(tmp_path):
+    tool = fake_java_home_tool(tmp_path / "java_home", None)
+    with pytest.raises(javamod.JavaError) as err:
+        javamod.find_java({"PATH": ""}, jdk_dir=tmp_path / "none", java_home_tool=tool, brew_prefixes=())
+    assert "brew install openjdk@17" in str(err.value) and "/usr/libexec/java_home -v 17+" in str(err.value)
+
+
+@pytest.mark.parametrize("prefix, keg", [("opt/homebrew", "openjdk@17"), ("usr/local", "openjdk@17"),
+                                         ("opt/homebrew", "openjdk")])
+def test_homebrew_keg_outside_path_is_found(tmp_path, prefix, keg):
+    """`brew install openjdk@17` links nothing onto PATH: its keg's JDK is found where brew put it."""
+    home = tmp_path / prefix / "opt" / keg / "libexec/openjdk.jdk/Contents/Home"
+    fake_java(home, 'openjdk version "17.0.16" 2025-07-15' if "17" in keg else 'openjdk version "24.0.2"')
+    found = javamod.find_java({"PATH": ""}, jdk_dir=tmp_path / "none", java_home_tool=tmp_path / "none",
+                              brew_prefixes=(tmp_path / "opt/homebrew", tmp_path / "usr/local"))
+    assert found.source == "Homebrew" and found.home == home.resolve() and found.usable
+
+
+def test_java_on_path_still_wins_over_homebrew(tmp_path):
+    fake_java(tmp_path / "opt/homebrew/opt/openjdk@17/libexec/openjdk.jdk/Contents/Home", 'openjdk version "17.0.1"')
+    on_path = fake_java(tmp_path / "jdk21", 'openjdk version "21.0.1"')
+    found = javamod.find_java({"PATH": str(on_path.parent)}, jdk_dir=tmp_path / "none",
+                              java_home_tool=tmp_path / "none", brew_prefixes=(tmp_path / "opt/homebrew",))
+    assert found.source == "PATH"
+
+
+def test_an_old_homebrew_java_is_listed_with_the_fixes(tmp_path):
+    fake_java(tmp_path / "usr/local/opt/openjdk", 'openjdk version "11.0.2"')  # the keg's bin/java
+    with pytest.raises(javamod.JavaError) as err:
+        javamod.find_java({"PATH": ""}, jdk_dir=tmp_path / "none", java_home_tool=tmp_path / "none",
+                          brew_prefixes=(tmp_path / "usr/local",))
+    assert "Homebrew:" in str(err.value) and "Java 11 (too old, need 17+)" in str(err.value)
