@@ -1,14 +1,21 @@
 """Create or update the course environment; run by `make lab`, `make test` and friends.
 
-Steps, each skipped when already done:
+Steps, each skipped when already done, each announced on its own line:
 1. refuse a Python older than 3.11 with a clear message (pyspark 4.3 and nbgrader 0.9.6 need it);
 2. create the virtual environment if missing;
 3. install the pinned packages (requirements/constraints.txt locks indirect ones too) and this
-   project in editable mode, whenever pyproject.toml or the lock changed;
-4. register the course's Jupyter kernel and keep instructor-only nbgrader extensions out of
-   the learner's JupyterLab;
+   project in editable mode, whenever pyproject.toml or the lock changed, with pip's own
+   progress; an environment that already has them (conda's, made from environment.yml) is
+   only checked;
+4. register the course's Jupyter kernel and keep nbgrader's instructor tools and its Assignment
+   List (it needs an exchange folder learners do not have) out of the learner's JupyterLab:
+   disabled and locked, so the Plugin Manager cannot turn them back on; no news pop-up;
 5. make sure a Java 17+ is there (fetching a private JDK when none is and the internet is);
-6. build the JVM class-data archive that makes every Spark start faster.
+6. build the JVM class-data archive that makes every Spark start faster (once: a few minutes,
+   with a line every 15 s).
+
+The same code path serves `make lab` (VENV=.venv or $CONDA_PREFIX), Binder's postBuild and the
+devcontainer: ``VENV=<prefix> python tools/bootstrap.py``.
 """
 
 import hashlib
@@ -28,6 +35,9 @@ if sys.version_info < MIN_PYTHON:
     )
 
 import json  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import tomllib  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 LOCK_INPUTS = ["pyproject.toml", "requirements/constraints.txt"]
@@ -37,15 +47,121 @@ INSTRUCTOR_LAB_PLUGINS = [
     "@jupyter/nbgrader:create-assignment",
     "@jupyter/nbgrader:course-list",
 ]
+#: Learners submit nothing through nbgrader's exchange (there is none): its Assignment List would
+#: only show an error. Validate stays.
+LEARNER_HIDDEN_LAB_PLUGINS = INSTRUCTOR_LAB_PLUGINS + ["@jupyter/nbgrader:assignment-list"]
 INSTRUCTOR_SERVER_EXTENSIONS = [
     "nbgrader.server_extensions.formgrader",
     "nbgrader.server_extensions.course_list",
 ]
+LEARNER_HIDDEN_SERVER_EXTENSIONS = INSTRUCTOR_SERVER_EXTENSIONS + ["nbgrader.server_extensions.assignment_list"]
+#: JupyterLab settings for every learner (the environment's overrides.json): no news pop-up.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+WARMUP_USUAL = "usually 1-3 min on 2 cores"
+
+
+def step(text: str) -> None:
+    print(f"[setup] {text}", flush=True)
 
 
 def run(*cmd, **kwargs):
     print("+", " ".join(str(c) for c in cmd), flush=True)
     subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
+
+
+def run_with_ticks(label: str, *cmd, every: float = 15) -> None:
+    """Run ``cmd``; past ``every`` seconds say what it is (``label``), then how long it has taken."""
+    done = threading.Event()
+    started = time.monotonic()
+
+    def tick():
+        if not done.wait(every):
+            step(label)
+        while not done.wait(every):
+            print(f"    ... {time.monotonic() - started:.0f} s", flush=True)
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        run(*cmd)
+    finally:
+        done.set()
+        ticker.join()
+
+
+def pins() -> list[str]:
+    """The top-level pins, from pyproject.toml: the one source (environment.yml installs them
+    through the same constraints file)."""
+    return tomllib.loads(Path(ROOT, "pyproject.toml").read_text())["project"]["dependencies"]
+
+
+CHECK_INSTALLED = """
+import json, sys
+from importlib import metadata
+from urllib.parse import unquote, urlparse
+root, pins, lock = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+for pin in pins + lock:
+    name, version = pin.split("==")
+    try:
+        if metadata.version(name.split("[")[0]) != version:
+            sys.exit(f"{name} is not {version}")
+    except metadata.PackageNotFoundError:
+        if pin in pins:  # the lock also names packages of other platforms
+            sys.exit(f"{name} is missing")
+try:
+    url = json.loads(metadata.distribution("sparkcourse").read_text("direct_url.json") or "{}")
+except metadata.PackageNotFoundError:
+    sys.exit("sparkcourse is not installed")
+if not url.get("dir_info", {}).get("editable") or unquote(urlparse(url.get("url", "")).path) != root:
+    sys.exit("sparkcourse is not installed in editable mode from " + root)
+"""
+
+
+def locked() -> list[str]:
+    lines = Path(ROOT, "requirements", "constraints.txt").read_text().splitlines()
+    return [line.strip() for line in lines if "==" in line and not line.startswith("#")]
+
+
+def installed(python: Path) -> bool:
+    """Whether ``python``'s environment has every pin and locked version and this project in
+    editable mode already (a conda environment made from environment.yml has)."""
+    if not python.exists():
+        return False
+    result = subprocess.run([str(python), "-c", CHECK_INSTALLED, os.path.realpath(ROOT), json.dumps(pins()),
+                             json.dumps(locked())], cwd="/", capture_output=True, text=True, check=False)
+    return result.returncode == 0
+
+
+def _merge_json(path: Path, update) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    update(data)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def configure_lab(venv: Path) -> None:
+    """The learner's JupyterLab: instructor tools and the Assignment List off and locked; no news.
+
+    Written as ``jupyter labextension disable/lock --level=sys_prefix`` and ``jupyter server
+    extension disable --sys-prefix`` write it (those took 20 s a call on a busy machine): a
+    locked plugin cannot be turned back on in the Plugin Manager."""
+    def hide_plugins(config):
+        for key in ("disabledExtensions", "lockedExtensions"):
+            config.setdefault(key, {}).update({plugin: True for plugin in LEARNER_HIDDEN_LAB_PLUGINS})
+
+    _merge_json(venv / "etc" / "jupyter" / "labconfig" / "page_config.json", hide_plugins)
+    for extension in LEARNER_HIDDEN_SERVER_EXTENSIONS:
+        _merge_json(venv / "etc" / "jupyter" / "jupyter_server_config.d" / f"{extension}.json",
+                    lambda config: config.setdefault("ServerApp", {}).setdefault("jpserver_extensions", {})
+                    .update({extension: False}))
+
+    def quiet(settings):
+        for plugin, values in LAB_SETTINGS.items():
+            settings.setdefault(plugin, {}).update(values)
+
+    _merge_json(venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json", quiet)
 
 
 def lock_digest() -> str:
@@ -75,22 +191,26 @@ def main() -> None:
         venv = Path(ROOT, venv)
     python = venv / "bin" / "python"
     if not python.exists():
+        step(f"Creating the course's Python environment in {venv}")
         run(sys.executable, "-m", "venv", venv)
     stamp = venv / ".sparkcourse-lock"
     if not stamp.exists() or stamp.read_text() != lock_digest():
-        run(python, "-m", "pip", "install", "--disable-pip-version-check", "-q",
-            "-c", "requirements/constraints.txt", "-e", ".")
-        jupyter = venv / "bin" / "jupyter"
-        for plugin in INSTRUCTOR_LAB_PLUGINS:
-            run(jupyter, "labextension", "disable", "--level=sys_prefix", plugin,
-                stdout=subprocess.DEVNULL)
-        for extension in INSTRUCTOR_SERVER_EXTENSIONS:
-            run(jupyter, "server", "extension", "disable", "--sys-prefix", extension,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if installed(python):
+            step(f"{venv} already has the pinned packages and this course (editable): nothing to install")
+        else:
+            step("Installing the pinned packages (first time: a few minutes and about 1.6 GB; "
+                    "pip lists each package as it goes)")
+            run(python, "-m", "pip", "install", "--disable-pip-version-check",
+                "-c", "requirements/constraints.txt", "-e", ".")
+        step("JupyterLab for learners: instructor tools and the Assignment List off and locked")
+        configure_lab(venv)
         stamp.write_text(lock_digest())
     install_kernel(venv, python)
-    run(python, "-m", "sparkcourse", "java", "--ensure")
-    run(python, "-m", "sparkcourse", "warmup")
+    # Both are instant once done; the first time they say what they do and how long it takes.
+    run_with_ticks("Java 17+ for Spark (when none is found, a JDK of about 190 MB is fetched into .jdk/)",
+                   python, "-m", "sparkcourse", "java", "--ensure")
+    run_with_ticks("Warming up the JVM: a class-data archive that makes every later Spark start faster "
+                   f"(once per Java and Spark; {WARMUP_USUAL})", python, "-m", "sparkcourse", "warmup")
 
 
 if __name__ == "__main__":
