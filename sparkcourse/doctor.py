@@ -87,6 +87,9 @@ def report() -> tuple[str, list[str]]:
         lines.append("BLAS        " + ("native (ALS runs on it)" if native_blas() else
                                        "Java fallback: ALS (lessons 08-09) fits about 3x faster with a native one, "
                                        "e.g. sudo apt install libopenblas0-pthread; results are the same"))
+    from sparkcourse.links import describe
+
+    lines.append(f"Web UIs     {describe()}")
     lines.append(f"System      {platform.system()} {platform.release()} ({platform.machine()})")
     if problems:
         lines.append("\nProblems:")

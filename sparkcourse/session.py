@@ -248,6 +248,11 @@ def build_conf(
         "spark.executor.extraJavaOptions": java_options(archive, fast),
         "spark.sql.warehouse.dir": str(workdir("spark-warehouse")),
     }
+    if conf["spark.ui.enabled"] == "true":
+        # Behind JupyterLab's proxy (Binder, JupyterHub) the UI's own links must carry its path.
+        from sparkcourse.links import spark_ui_conf
+
+        conf.update(spark_ui_conf(env))
     conf.update({key: str(value) for key, value in overrides.items()})
     return conf
 
