@@ -54,3 +54,24 @@ def train_and_evaluate(spark, path: str | None = None, reg_param: float = 0.01, 
         "test_rows": test.count(),
     }
     return model, metrics
+
+
+def penguin_sex_splits(spark, path: str | None = None, seed: int = 42):
+    """(train, validation, test): 60/20/20 of :func:`penguin_sex_data`, seeded.
+
+    Models are fitted on train and compared on validation; test is for the one chosen model,
+    once. The test rows are those of :func:`train_and_evaluate`'s 80/20 split with the same seed
+    (``randomSplit`` draws one number per row and cuts at 0.6 and 0.8 instead of at 0.8).
+    """
+    return penguin_sex_data(spark, path).randomSplit([0.6, 0.2, 0.2], seed=seed)
+
+
+def validation_metrics(model, validation) -> dict[str, float]:
+    """The fitted model's ROC AUC and accuracy on the validation rows, as ``val_auc``/``val_accuracy``."""
+    from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
+
+    predictions = model.transform(validation)
+    return {
+        "val_auc": BinaryClassificationEvaluator(metricName="areaUnderROC").evaluate(predictions),
+        "val_accuracy": MulticlassClassificationEvaluator(metricName="accuracy").evaluate(predictions),
+    }

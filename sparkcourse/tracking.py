@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import shutil
+import sys
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
@@ -101,6 +103,26 @@ def quiet() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*Integer columns in Python cannot represent missing values.*")
     warnings.filterwarnings("ignore", category=FutureWarning, module="mlflow")
+
+
+@contextlib.contextmanager
+def this_python():
+    """Inside the block, ``python`` on PATH is the interpreter running this code.
+
+    ``mlflow run --env-manager local`` (and ``mlflow.projects.run``) starts a project's command,
+    such as ``python train.py``, through the shell: ``python`` is whatever comes first on PATH.
+    A notebook kernel's PATH need not start with the course's virtualenv (Jupyter started from
+    another shell, pytest, a grader), so a project could run under another Python without MLflow.
+    """
+    before = os.environ.get("PATH")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), *filter(None, [before])])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("PATH", None)
+        else:
+            os.environ["PATH"] = before
 
 
 @contextlib.contextmanager
