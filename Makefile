@@ -41,7 +41,7 @@ lab: bootstrap
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: bootstrap
-	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=25 --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 test-fast: bootstrap
 	$(PY) -m pytest -m "not notebooks and not servers" tests

@@ -41,3 +41,36 @@ def spark():
 def root() -> Path:
     return ROOT
 
+
+
+# Scheduling for `pytest -n N --dist loadgroup`: a test module stays on one worker (module
+# fixtures such as a cluster or a graded cohort are built once), except the tests parametrized by
+# lesson, which are spread one lesson at a time; each nbval notebook is a group of its own. The
+# groups that execute notebooks go first, longest lesson first (LESSON_SECONDS: single-run wall
+# times from `make bench`), so no worker is left alone with a long lesson at the end.
+LESSON_SECONDS = {"10_mlflow": 120, "08_recommend_explicit": 110, "11_scaling_out": 100, "09_recommend_implicit": 90,
+                  "12_spark_vs_sklearn": 60, "91_model_catalogue": 50, "90_feature_catalogue": 45, "07_pipelines": 40,
+                  "03_classification": 35, "05_clustering": 35, "04_regression": 30, "02_transformers": 30,
+                  "06_params": 25, "01_dataframes": 25, "00_setup": 15}
+
+
+def _lesson_of(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and isinstance(callspec.params.get("lesson"), str):
+        return callspec.params["lesson"]
+    path = Path(str(item.fspath))
+    return path.parent.name if path.suffix == ".ipynb" else None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        lesson = _lesson_of(item)
+        name = Path(str(item.fspath)).name
+        item.add_marker(pytest.mark.xdist_group(f"{name}::{lesson}" if lesson else name))
+
+    def weight(item):
+        lesson = _lesson_of(item)
+        executes = item.get_closest_marker("notebooks") is not None or str(item.fspath).endswith(".ipynb")
+        return (0, -LESSON_SECONDS.get(lesson, 0)) if executes and lesson else (1 if executes else 2, 0)
+
+    items.sort(key=weight)  # stable: collection order within a weight

@@ -1,19 +1,31 @@
-"""Hidden tests catch answers that only look right: hard-coded values or half solutions.
+"""Grade cells reject every answer that is not right: none, a spoof, or one that only looks right.
 
 Each lesson lists, per exercise, a plausible wrong answer that passes (or nearly passes) the
-visible checks. The solution notebook runs once with all of them swapped in; every grade cell
-must then fail, and fail with a message (not a bare AssertionError).
+visible checks: hard-coded values or half solutions. Each lesson then runs **once**, as the learner
+gets it (the release's cells, in a copy of its folder), with every grade cell run three times
+after its exercise: with the answer the release ships (``raise NotImplementedError()``), with a
+spoofed answer (tests/test_spoofed_answers.py) and with the listed wrong answer. Every one of them
+must fail with a message. The blank answer comes last, so every other cell runs as in an
+unanswered release: none may fail, and the lesson writes nothing beside itself.
+
+(The solution itself is proven by nbval, which reproduces its stored outputs, and by nbgrader
+grading those outputs with full marks in tests/test_grading.py.)
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import time
 from pathlib import Path
 
+import shutil
+
 import nbformat
 import pytest
 from tools.notebooks import lesson_notebooks, nbgrader_meta, notebook_client
+
+from tests.test_spoofed_answers import spoofed_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
@@ -431,19 +443,74 @@ def test_every_exercise_has_a_wrong_answer_listed(lesson):
     assert sorted(WRONG_ANSWERS.get(lesson, {})) == sorted(_solution_ids(path))
 
 
+def _defined_names(source: str) -> list[str]:
+    """Top-level names a solution cell defines (functions and assigned variables)."""
+    names = []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return names
+
+
+VARIANTS = ("spoofed", "wrong", "blank")  # blank last: later cells run as in an unanswered release
+
+
+def _with_variants(lesson: str):
+    """The release's cells; after each grade cell, the exercise and its grade cell again per variant."""
+    solutions = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    release = nbformat.read(ROOT / "course" / lesson / f"{lesson}.ipynb", as_version=4)
+    hidden = {nbgrader_meta(c)["grade_id"]: c.source for c in solutions.cells if nbgrader_meta(c).get("grade")}
+    answers = {nbgrader_meta(c)["grade_id"]: c.source for c in solutions.cells if nbgrader_meta(c).get("solution")}
+    cells, checks = [], []
+    for cell in release.cells:
+        meta = nbgrader_meta(cell)
+        if not meta.get("grade"):
+            cells.append(cell)  # the release's own cells: exercises hold raise NotImplementedError()
+            continue
+        grade_id = meta["grade_id"]
+        exercise = grade_id[: -len("_test")]
+        blank = next(c.source for c in release.cells if nbgrader_meta(c).get("grade_id") == exercise)
+        # Names the other variants defined are removed first: a blank exercise that raises before
+        # assigning must not leave the wrong answer's value in place.
+        forget = "".join(f"globals().pop({name!r}, None)\n" for name in _defined_names(answers[exercise]))
+        sources = {"spoofed": spoofed_cell(answers[exercise], exercise),
+                   "wrong": WRONG_ANSWERS[lesson][exercise].strip(), "blank": forget + blank}
+        for variant in VARIANTS:
+            answer = nbformat.v4.new_code_cell(sources[variant])
+            answer.metadata["answer"] = [exercise, variant]
+            cells.append(answer)
+            check = nbformat.v4.new_code_cell(hidden[grade_id])  # with its hidden tests, as nbgrader grades
+            check.metadata["variant"] = [grade_id, variant]
+            cells.append(check)
+            checks.append(check)
+    release.cells = cells
+    return release, checks
+
+
 @pytest.mark.notebooks
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_grade_cells_reject_wrong_answers(lesson):
-    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
-    for cell in nb.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if grade_id in WRONG_ANSWERS[lesson]:
-            cell.source = WRONG_ANSWERS[lesson][grade_id].strip()
-    notebook_client(nb, ROOT / "solutions" / lesson, allow_errors=True, timeout=300).execute()
+def test_grade_cells_reject_blank_spoofed_and_wrong_answers(lesson, tmp_path):
+    nb, checks = _with_variants(lesson)
+    folder = tmp_path / lesson
+    shutil.copytree(ROOT / "course" / lesson, folder)  # as make lab lays out the learner's workspace
+    before = sorted(p.name for p in folder.iterdir())
+    notebook_client(nb, folder, allow_errors=True, timeout=300).execute()
     assert _leftover_servers() == [], "a server the notebook started outlived its kernel"
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade"):
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            assert errors, f"{meta['grade_id']} accepted a wrong answer"
-            assert errors[0].evalue.strip(), f"{meta['grade_id']} fails without telling the learner why"
+    # It ran in a copy of the learner's folder: the same as long as a lesson reads through
+    # sparkcourse (absolute paths) and writes only under workdir(), never beside itself.
+    assert sorted(p.name for p in folder.iterdir()) == before, "a lesson wrote beside itself"
+    # Every cell but the exercises (and their checks) runs, with nothing answered.
+    broken = [c.source[:80] for c in nb.cells if c.cell_type == "code" and not nbgrader_meta(c)
+              and not {"answer", "variant"} & set(c.metadata) and any(o.output_type == "error" for o in c.outputs)]
+    assert broken == [], f"cells that fail in the learner's release: {broken}"
+    accepted = [f"{c.metadata['variant'][0]} ({c.metadata['variant'][1]})" for c in checks
+                if not any(o.output_type == "error" for o in c.outputs)]
+    assert accepted == [], f"grade cells that accepted an answer that is not right: {accepted}"
+    # A blank answer fails with NotImplementedError, which says it all; the others need a message.
+    silent = [f"{c.metadata['variant'][0]} ({c.metadata['variant'][1]})" for c in checks
+              if c.metadata["variant"][1] != "blank"
+              and not next(o for o in c.outputs if o.output_type == "error").evalue.strip()]
+    assert silent == [], f"grade cells that fail without telling the learner why: {silent}"

@@ -6,25 +6,14 @@ claims to be of the class a check asks for (``__class__``), answers every attrib
 itself and converts to 0.5 or 1 (``__float__``, ``__int__``, ``__len__``, ``__bool__``). A grade cell
 that compares with ``==`` or ``>=``, calls ``float()`` or tests ``isinstance`` gives it points.
 
-The solution notebook of each lesson runs once with every solution cell replaced by such a spoof
-(claiming the class the real answer has); every grade cell must then fail.
+Every grade cell of every lesson is run against such a spoof (claiming the class the real answer
+has) in tests/test_hidden_tests.py, in the same execution of the lesson as the blank and wrong
+answers; this file defines the spoof.
 """
 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
-
-import nbformat
-import pytest
-from tools.notebooks import lesson_notebooks, nbgrader_meta, notebook_client
-
-from tests.test_hidden_tests import _leftover_servers
-
-pytestmark = pytest.mark.notebooks
-
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
 
 SPOOF = '''
 class _Spoof:
@@ -92,6 +81,8 @@ CLAIMS = {
     "ex07_3_honest": "float", "ex07_4_tune": "pyspark.ml.tuning:TrainValidationSplitModel",
     "ex10_1_log_run": "str", "ex10_2_best_run": "str", "ex10_3_promote": "int", "ex10_4_rest": "list",
     "ex11_1_submit_command": "list", "ex11_2_executor_summary": "dict", "ex11_3_emr_step": "dict",
+    "ex08_1_summary": "dict", "ex08_2_known_rmse": "float", "ex08_3_damping": "tuple",
+    "ex09_1_precision": "float", "ex09_2_ndcg": "float", "ex09_3_popular": "list",
     "ex12_1_translate": "pyspark.ml:Pipeline", "ex12_2_crossover": "int", "ex12_3_scores": "tuple",
     "ex91_1_words": "pyspark.ml.classification:NaiveBayesModel",
     "ex91_2_monotone": "pyspark.ml.regression:IsotonicRegressionModel",
@@ -115,23 +106,6 @@ def spoofed_cell(source: str, grade_id: str) -> str:
     return "\n".join(lines)
 
 
-def run_spoofed(lesson: str) -> dict[str, tuple[int, str | None]]:
-    """Run the lesson with spoofed answers: {grade cell id: (points, first error or None if it passed)}."""
-    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("solution"):
-            cell.source = spoofed_cell(cell.source, meta["grade_id"])
-    notebook_client(nb, ROOT / "solutions" / lesson, allow_errors=True, timeout=300).execute()
-    outcome = {}
-    for cell in nb.cells:
-        meta = nbgrader_meta(cell)
-        if meta.get("grade"):
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            outcome[meta["grade_id"]] = (meta["points"], f"{errors[0].ename}: {errors[0].evalue}" if errors else None)
-    return outcome
-
-
 def test_spoof_defines_every_function_of_a_solution_cell():
     source = "import math\n\ndef first(df):\n    return df\n\ndef second(x, y=1):\n    return x\n\nANSWER = 3\n"
     namespace = {}
@@ -139,12 +113,3 @@ def test_spoof_defines_every_function_of_a_solution_cell():
     answer = namespace["first"](None)
     assert isinstance(answer, dict) and answer == {"anything": 1} and answer >= 0.85 and float(answer) == 0.5
     assert type(namespace["second"](1)).__name__ == "_Spoof" and type(namespace["ANSWER"]).__name__ == "_Spoof"
-
-
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_spoofed_answers_score_nothing(lesson):
-    outcome = run_spoofed(lesson)
-    assert _leftover_servers() == [], "a server the notebook started outlived its kernel"
-    assert outcome, "no grade cells ran"
-    passed = [f"{grade_id} ({points} points)" for grade_id, (points, error) in outcome.items() if error is None]
-    assert passed == [], f"grade cells that accepted a spoofed answer: {', '.join(passed)}"
