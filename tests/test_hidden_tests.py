@@ -194,13 +194,13 @@ def honest_accuracy(stages, train_df, test_df):
     fitted = Pipeline(stages=stages).fit(train_df.unionByName(test_df))
     return MulticlassClassificationEvaluator(metricName="accuracy").evaluate(fitted.transform(test_df))
 ''',
-        # not tuned: a "grid" of one value, picked by looking at the test set
+        # chooses with the test rows: tunes on train_df and the test set together
         "ex07_4_tune": '''
 def tune_gbt(train_df):
     gbt = GBTRegressor(labelCol=LABEL, seed=SEED)
-    grid = ParamGridBuilder().addGrid(gbt.maxDepth, [1]).build()
+    grid = ParamGridBuilder().addGrid(gbt.maxDepth, [1, 2]).build()
     return TrainValidationSplit(estimator=mass_pipeline(gbt), estimatorParamMaps=grid, evaluator=rmse,
-                                seed=SEED).fit(train_df)
+                                trainRatio=0.75, seed=SEED).fit(train_df.unionByName(test))
 ''',
     },
     "08_recommend_explicit": {
