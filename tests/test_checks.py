@@ -9,6 +9,7 @@ from pyspark.ml.classification import LogisticRegression
 from pyspark.ml.feature import StringIndexer, VectorAssembler
 
 from sparkcourse import checks
+from tests.test_spoofed_answers import SPOOF
 
 
 @pytest.fixture(scope="module")
@@ -81,49 +82,13 @@ def test_dataframe_equal(spark, counts):
         checks.check_dataframe_equal(other, counts)
 
 
-class Spoof:
-    """What a hostile answer can return: it equals, exceeds and contains everything."""
+_SPOOF_NAMESPACE: dict = {}
+exec(SPOOF, _SPOOF_NAMESPACE)  # the same spoof the grade cells of every lesson are tried with
 
-    def __init__(self, claims=dict):
-        self._claims = claims
 
-    @property
-    def __class__(self):  # isinstance(Spoof(), dict) is True
-        return self._claims
-
-    def __eq__(self, other):
-        return True
-
-    def __ne__(self, other):
-        return False
-
-    __lt__ = __le__ = __gt__ = __ge__ = __contains__ = __eq__
-
-    def __hash__(self):
-        return 0
-
-    def __getattr__(self, name):
-        return self
-
-    def __call__(self, *args, **kwargs):
-        return self
-
-    def __getitem__(self, key):
-        return self
-
-    def __iter__(self):
-        return iter([self, self])
-
-    def __float__(self):
-        return 0.5
-
-    def __int__(self):
-        return 1
-
-    __index__ = __len__ = __int__
-
-    def __bool__(self):
-        return True
+def Spoof(claims=dict):  # noqa: N802 (reads like the class it stands for)
+    """What a hostile answer can return: it equals, exceeds and contains everything, claims ``claims``."""
+    return _SPOOF_NAMESPACE["_Spoof"](f"{claims.__module__}:{claims.__qualname__}")
 
 
 @pytest.mark.parametrize("claims", [dict, list, tuple, str, int, float, bool, set])
@@ -285,7 +250,7 @@ def test_number_groups_read_as_one_type():
         checks.check_type(3.0, checks.INT_TYPES, "k")
     with pytest.raises(checks.CheckFailed, match=r"expected an int or a float, got str"):
         checks.check_type("3", checks.NUMBER_TYPES)
-    with pytest.raises(checks.CheckFailed, match=r"element 0 is Spoof"):
+    with pytest.raises(checks.CheckFailed, match=r"element 0 is _Spoof"):
         checks.check_type({"a": Spoof()}, dict, items=checks.NUMBER_TYPES)
 
 
