@@ -286,6 +286,22 @@ def predict_over_rest(url, rows):
     body = {"dataframe_split": {"columns": split["columns"], "data": split["data"]}}
     return [float(p) for p in requests.post(f"{url}/invocations", json=body, timeout=60).json()["predictions"]]
 ''',
+        # hard-coded: the contract of the Spark model of the visible check, whatever model it is given
+        "ex10_5_contract": '''
+def model_contract(model_uri):
+    types = {"species": "string", "island": "string", "bill_length_mm": "double", "bill_depth_mm": "double",
+             "flipper_length_mm": "double", "body_mass_g": "double"}
+    return ["python_function", "spark"], types
+''',
+        # half done: every parameter typed float, whatever its default
+        "ex10_6_project_spec": '''
+def project_spec(script, parameters):
+    command = " ".join([f"python {script}", *(f"--{name} {{{name}}}" for name in parameters)])
+    spec = {"name": "job", "entry_points": {"main": {
+        "parameters": {name: {"type": "float", "default": value} for name, value in parameters.items()},
+        "command": command}}}
+    return yaml.safe_dump(spec, sort_keys=False)
+''',
     },
     "11_scaling_out": {
         # half done: never refuses a combination Spark refuses (only the local one, the visible check)
