@@ -129,7 +129,7 @@ def test_a_spoof_passes_no_value_check(claims):
 
 
 def test_spoof_messages_name_the_real_type():
-    with pytest.raises(checks.CheckFailed, match=r"^param_values\(\.\.\.\): expected a dict, got Spoof\.$"):
+    with pytest.raises(checks.CheckFailed, match=r"^param_values\(\.\.\.\): expected a dict, got _Spoof\.$"):
         checks.check_type(Spoof(), dict, "param_values(...)")
 
 
