@@ -16,12 +16,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.learner_edition import build, leaks, secret_regions
+from tools.learner_edition import build, export, leaks, secret_regions, tracked_lessons
 from tools.notebooks import nbgrader_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOWN_IN_PACKAGE = {"11_scaling_out", "12_spark_vs_sklearn"}
-LESSONS = sorted(p.name for p in (ROOT / "course").iterdir() if p.is_dir() and p.name not in SHOWN_IN_PACKAGE)
+LESSONS = [name for name in tracked_lessons() if name not in SHOWN_IN_PACKAGE]
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +29,18 @@ def edition(tmp_path_factory) -> Path:
     return build(tmp_path_factory.mktemp("edition") / "learners", lessons=LESSONS)
 
 
-PUBLIC = "\n".join(c.source for p in sorted((ROOT / "course").glob("*/*.ipynb")) for c in nbformat.read(p, 4).cells)
+@pytest.fixture(scope="module")
+def head(tmp_path_factory) -> Path:
+    """solutions/ and course/ as committed: what the edition (of HEAD) is made from."""
+    folder = tmp_path_factory.mktemp("head")
+    export(ROOT, ["solutions", "course"], folder)
+    return folder
 
 
-def _hidden_test_lines(lesson: str) -> list[str]:
+def _hidden_test_lines(head: Path, lesson: str) -> list[str]:
     """Hidden-test lines that the release shows nowhere (some, like `import numpy as np`, it does)."""
-    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
-    released = PUBLIC
+    nb = nbformat.read(head / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    released = "\n".join(c.source for p in sorted((head / "course").glob("*/*.ipynb")) for c in nbformat.read(p, 4).cells)
     return [line.strip() for c in nb.cells if "### BEGIN HIDDEN TESTS" in c.source
             for line in c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0].splitlines()
             if len(line.strip()) >= 12 and line.strip() not in released]
@@ -65,16 +70,16 @@ def test_edition_holds_what_a_learner_needs_and_no_grading(edition):
     assert status.stdout == ""  # everything committed
 
 
-def test_no_solution_or_hidden_test_line_anywhere_in_the_edition(edition):
-    assert leaks(edition, lessons=LESSONS) == []
+def test_no_solution_or_hidden_test_line_anywhere_in_the_edition(edition, head):
+    assert leaks(edition, head / "solutions", head / "course", LESSONS) == []
     texts = _every_text(edition)
     # every hidden-test line of every published lesson, looked for on its own in every file
-    hidden = [line for lesson in LESSONS for line in _hidden_test_lines(lesson)]
+    hidden = [line for lesson in LESSONS for line in _hidden_test_lines(head, lesson)]
     assert len(hidden) > 50
     shown = [(name, line) for line in hidden for name, text in texts.items() if line in text]
     assert shown == []
     # solution regions: the tool's rule (two lines of one answer, or its only line)
-    regions = secret_regions(ROOT / "solutions", ROOT / "course", LESSONS)
+    regions = secret_regions(head / "solutions", head / "course", LESSONS)
     assert len(regions) > 40 and all(lines for _, lines in regions)
     for nb in (edition / "course").rglob("*.ipynb"):
         cells = nbformat.read(nb, as_version=4).cells
@@ -83,17 +88,17 @@ def test_no_solution_or_hidden_test_line_anywhere_in_the_edition(edition):
                    if nbgrader_meta(c).get("solution") and c.cell_type == "code"), nb
 
 
-def test_an_answer_or_hidden_test_copied_anywhere_is_found(edition, tmp_path):
+def test_an_answer_or_hidden_test_copied_anywhere_is_found(edition, head, tmp_path):
     leaky = tmp_path / "leaky"
     shutil.copytree(edition, leaky, ignore=shutil.ignore_patterns(".git"))
-    assert leaks(leaky, lessons=LESSONS) == []
-    (region, lines), = [r for r in secret_regions(ROOT / "solutions", ROOT / "course", ["00_setup"])
+    assert leaks(leaky, head / "solutions", head / "course", LESSONS) == []
+    (region, lines), = [r for r in secret_regions(head / "solutions", head / "course", ["00_setup"])
                         if "ex00_2" in r[0] and "solution" in r[0]]
     with (leaky / "sparkcourse" / "checks.py").open("a") as f:
         f.write("\n# " + "\n# ".join(lines[:2]) + "\n")
-    (leaky / "README.md").write_text((leaky / "README.md").read_text() + _hidden_test_lines("00_setup")[0])
+    (leaky / "README.md").write_text((leaky / "README.md").read_text() + _hidden_test_lines(head, "00_setup")[0])
     (leaky / "gradebook.db").write_text("")
-    found = leaks(leaky, lessons=LESSONS)
+    found = leaks(leaky, head / "solutions", head / "course", LESSONS)
     assert any(f.startswith(f"sparkcourse/checks.py: 2 line(s) of {region}") for f in found), found
     assert any(f.startswith("README.md: 1 line(s) of 00_setup ex00_") and "(hidden)" in f for f in found), found
     assert "gradebook.db: must not be in a learner edition" in found
@@ -106,7 +111,7 @@ def test_the_package_shows_answers_of_lessons_11_and_12(tmp_path):
 
 
 @pytest.mark.notebooks
-def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, tmp_path):
+def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, head, tmp_path):
     """`make check`, the fast tests and lesson 00 as released, in a clone of the edition. The clone
     uses this environment (VENV=): a fresh one would take minutes to install the same pins."""
     clone = tmp_path / "clone"
@@ -114,6 +119,8 @@ def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, tmp_path):
     venv = Path(sys.executable).parent.parent
     env = {**os.environ, "PYTHONPATH": str(clone), "SPARKCOURSE_WORKSPACE": str(clone / "workspace")}
     env.pop("SPARKCOURSE_WORKDIR", None)
+    if "SPARKCOURSE_DATA_MIRROR" not in env and (ROOT.parent / "shared" / "datasets").is_dir():
+        env["SPARKCOURSE_DATA_MIRROR"] = str(ROOT.parent / "shared" / "datasets")  # as .ci/run does
     make = ["make", f"VENV={venv}"]
 
     def run(*command, ok=True):
@@ -129,7 +136,7 @@ def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, tmp_path):
     mine = clone / "workspace" / "00_setup" / "00_setup.ipynb"
     nb = nbformat.read(mine, as_version=4)
     solution = {nbgrader_meta(c).get("grade_id"): c.source for c in
-                nbformat.read(ROOT / "solutions" / "00_setup" / "00_setup.ipynb", as_version=4).cells}
+                nbformat.read(head / "solutions" / "00_setup" / "00_setup.ipynb", as_version=4).cells}
     for c in nb.cells:
         if nbgrader_meta(c).get("solution"):
             c.source = "\n".join(line for line in solution[nbgrader_meta(c)["grade_id"]].splitlines()

@@ -7,7 +7,8 @@ released lesson runs with only its exercises failing) and a README for learners,
 text, no gradebook and no grading tools; before committing, every file is searched for every
 solution and hidden-test line of solutions/ and the edition is refused if one is found.
 
-Files are taken from this work tree, those git tracks only (nothing ignored, no caches).
+Files are taken from a commit (default HEAD), never from the work tree: an edition is the course
+at one commit, whatever is being edited meanwhile. The solutions searched for are that commit's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import json
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,9 +40,24 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN T
 MIN_LENGTH = 12  # shorter lines (`return df`, `spark.stop()`) are no answer on their own
 
 
-def _tracked(root: Path, path: str) -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-z", "--", path], cwd=root, capture_output=True, text=True, check=True)
-    return [p for p in out.stdout.split("\0") if p and (root / p).is_file()]
+def export(root: Path, paths: list[str], dest: Path, rev: str = "HEAD") -> None:
+    """Write ``paths`` as they are in commit ``rev`` of the repository ``root`` into ``dest``."""
+    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", rev, "--", *paths], cwd=root,
+                            capture_output=True, text=True, check=True).stdout.split()
+    if not listed:
+        return
+    with tempfile.TemporaryFile() as archive:
+        subprocess.run(["git", "archive", "--format=tar", rev, "--", *paths], cwd=root, stdout=archive, check=True)
+        archive.seek(0)
+        with tarfile.open(fileobj=archive) as tar:
+            tar.extractall(dest, filter="data")
+
+
+def tracked_lessons(root: Path = ROOT, rev: str = "HEAD") -> list[str]:
+    """The lesson folders of course/ in commit ``rev`` (a lesson being written is not published)."""
+    listed = subprocess.run(["git", "ls-tree", "-d", "--name-only", rev, "course/"], cwd=root,
+                            capture_output=True, text=True, check=True).stdout.split()
+    return sorted(p.split("/")[1] for p in listed)
 
 
 def _regions(source: str, begin: str, end: str) -> list[str]:
@@ -115,40 +133,38 @@ def leaks(edition: Path, solutions: Path = ROOT / "solutions", release: Path = R
     return found
 
 
-def build(dest: Path, root: Path = ROOT, lessons: list[str] | None = None) -> Path:
-    """Write the learner edition into ``dest`` (new or empty) as a git repository with one commit.
-
-    ``lessons``: the lesson folders to publish (e.g. a term's); default every lesson of course/.
-    """
+def build(dest: Path, root: Path = ROOT, lessons: list[str] | None = None, rev: str = "HEAD") -> Path:
+    """Write the learner edition of commit ``rev`` into ``dest`` (new or empty) as a git repository
+    with one commit. ``lessons``: the lesson folders to publish (e.g. a term's); default all."""
     dest = Path(dest).resolve()
     if dest.exists() and any(dest.iterdir()):
         raise SystemExit(f"{dest} is not empty: give a new folder, e.g. DEST=../spark-ml-learners")
     if root in (dest, *dest.parents):
         raise SystemExit(f"{dest} is inside the course: give a folder outside it")
-    all_lessons = sorted(p.name for p in (root / "course").iterdir() if p.is_dir())
+    all_lessons = tracked_lessons(root, rev)
     unknown = sorted(set(lessons or []) - set(all_lessons))
     if unknown:
         raise SystemExit(f"no such lesson in course/: {', '.join(unknown)} (there are {', '.join(all_lessons)})")
-    files = [p for path in INCLUDE for p in _tracked(root, path)
-             if lessons is None or not p.startswith("course/") or p.split("/")[1] in lessons]
-    files += [f"tests/{name}" for name in LEARNER_TESTS if (root / "tests" / name).is_file()]
-    for name in files:
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(root / name, dest / name)
+    lessons = all_lessons if lessons is None else sorted(lessons)
+    paths = [p for p in INCLUDE if p != "course"] + [f"course/{name}" for name in lessons]
+    paths += [f"tests/{name}" for name in LEARNER_TESTS]
+    dest.mkdir(parents=True, exist_ok=True)
+    export(root, paths, dest, rev)
     for target, template in GENERATED.items():
         (dest / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(TEMPLATES / template, dest / target)
-    found = leaks(dest, root / "solutions", root / "course", lessons)
+    with tempfile.TemporaryDirectory() as sources:  # the commit's solutions and release, to search for
+        export(root, ["solutions", "course"], Path(sources), rev)
+        found = leaks(dest, Path(sources) / "solutions", Path(sources) / "course", lessons)
     if found:
         shutil.rmtree(dest)
         raise SystemExit("learner edition refused, it would show answers:\n  " + "\n  ".join(found[:20]) +
                          "\nChange the exercise or the file that shows its answer, or leave the lesson out (LESSONS=...).")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", rev], cwd=root, capture_output=True, text=True).stdout.strip()
     git = ["git", "-c", "user.name=Spark ML course", "-c", "user.email=course@example.invalid", "-c", "init.defaultBranch=main"]
     subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
     subprocess.run([*git, "add", "."], cwd=dest, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", f"Learner edition of the course at {commit or 'an uncommitted tree'}"],
-                   cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", f"Learner edition of the course at {commit}"], cwd=dest, check=True)
     return dest
 
 
@@ -162,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     lessons = None
     if args.lessons:
-        folders = sorted(p.name for p in (ROOT / "course").iterdir() if p.is_dir())
+        folders = tracked_lessons()
         lessons = [next((f for f in folders if f == name or f.startswith(f"{name.zfill(2)}_")), name)
                    for name in args.lessons]
     dest = build(Path(args.dest), lessons=lessons)
