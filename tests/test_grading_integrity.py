@@ -304,10 +304,10 @@ def test_fixture_limits_observed(tmp_path):
 
 
 SETUP_HIDDEN = ['got = [(r["island"], r["n"]) for r in count_by(penguins, "island").collect()]',
-                'assert got == [("Biscoe", 168), ("Dream", 124), ("Torgersen", 52)]',
+                'check_equal(got, [("Biscoe", 168), ("Dream", 124), ("Torgersen", 52)]',
                 '("Adelie", "female", 73, 3368.8), ("Adelie", "male", 73, 4043.5),',
                 'rows = [(r["species"], r["sex"], r["n"], r["mean_mass_g"]) for r in mass_by_species_and_sex(toy)',
-                'assert rows == [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)]']
+                'check_equal(rows, [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)],']
 HARD_CODED_COUNT_BY = '''def count_by(df, column):
     return spark.createDataFrame([("Adelie", 152), ("Chinstrap", 68), ("Gentoo", 124)], f"{column} string, n bigint")'''
 HALF_DONE_MASS = '''def mass_by_species_and_sex(df):
@@ -356,16 +356,16 @@ def test_setup_lesson_cases(tmp_path):
     adversary = graded["adversary"]
     assert scores(adversary) == {"ex00_1_count_by_test": 0.0, "ex00_2_mass_by_sex_test": 0.0}
     assert adversary.problems == ["locked cells edited (originals restored for grading): ex00_1_count_by_test"]
-    assert autograded_errors(course, "adversary", lesson, "ex00_2_mass_by_sex_test") == ["AssertionError"]
+    assert autograded_errors(course, "adversary", lesson, "ex00_2_mass_by_sex_test") == ["CheckFailed"]
 
     # nbgrader's traceback of the failed hidden assertion quotes its line; the feedback does not
     executed = nbformat.read(course / "autograded" / "adversary" / lesson / f"{lesson}.ipynb", as_version=4)
     traceback = "".join(line for o in cell(executed, "ex00_2_mass_by_sex_test").outputs
                         if o.output_type == "error" for line in o.traceback)
-    failing_line = 'assert rows == [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)]'
+    failing_line = 'check_equal(rows, [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)],'
     assert failing_line in re.sub(r"\x1b\[[0-9;]*m", "", traceback)
     text = feedback_text(course, "adversary", lesson)
-    assert "AssertionError: On a small DataFrame with nulls it gave" in text
+    assert "CheckFailed: the rows on a small DataFrame with nulls[1][2] should be 1, but it is 2." in text
     assert failing_line not in text
     _assert_no_hidden_tests(course, lesson, students, SETUP_HIDDEN)
     _assert_no_hidden_tests(course, lesson, ["adversary"],
