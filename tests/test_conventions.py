@@ -102,6 +102,59 @@ class TestSolutionNotebook:
                 assert not re.search(r"/(root|home|Users|work|tmp)/", text), f"machine path in output: {text[:80]}"
 
 
+#: Lessons whose exercises still wait in one final "Exercises" section: each is to move its
+#: exercises beside the sections they check. The test requires them to still break the rule, so
+#: a lesson leaves this list as soon as it is converted.
+BATCHED_EXERCISES = {"11_scaling_out", "12_spark_vs_sklearn"}
+
+
+def exercise_placement_problems(nb) -> list[str]:
+    """Concept, code, check: each `### Exercise` sits in the numbered section whose idea it checks.
+
+    That is, inside a numbered section (`## N. ...`) that is not an "Exercises" section, after
+    at least one cell of that section's own code (the demonstration), not batched at the end.
+    """
+    problems, section, demonstrated = [], None, False
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            demonstrated = demonstrated or not nbgrader_meta(cell)
+            continue
+        if cell.cell_type != "markdown":
+            continue
+        for heading in re.findall(r"^(#{2,3} .+)$", cell.source, flags=re.M):
+            if heading.startswith("## "):
+                numbered = re.match(r"^## \d+\. (.+)$", heading)
+                section, demonstrated = (numbered.group(1) if numbered else None), False
+            elif heading.startswith("### Exercise"):
+                if section is None:
+                    problems.append(f"{heading}: not inside a numbered section")
+                elif re.match(r"^Exercises?\b", section):
+                    problems.append(f"{heading}: in a section of exercises; move it beside the section it checks")
+                elif not demonstrated:
+                    problems.append(f"{heading}: section {section!r} shows no code of its own before it")
+    return problems
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
+def test_exercises_sit_beside_their_concept(path):
+    problems = exercise_placement_problems(nbformat.read(path, as_version=4))
+    if path.parent.name in BATCHED_EXERCISES:
+        assert problems, f"{path.parent.name} places its exercises beside their sections now: remove it from BATCHED_EXERCISES"
+    else:
+        assert problems == [], "concept, code, check (CONTRIBUTING.md):\n" + "\n".join(problems)
+
+
+def test_placement_rule_on_examples():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [md("## 1. Idea"), code("x = 1"), md("### Exercise 1 · Do (1 point)"),
+                md("## 2. Other"), md("### Exercise 2 · Do (1 point)")]
+    assert exercise_placement_problems(nb) == ["### Exercise 2 · Do (1 point): section 'Other' shows no code of its own before it"]
+    nb.cells = [md("## 1. Idea"), code("x = 1"), md("## 2. Exercises\n\n### Exercise 1 · Do (1 point)")]
+    assert exercise_placement_problems(nb) == [
+        "### Exercise 1 · Do (1 point): in a section of exercises; move it beside the section it checks"]
+
+
 TRUSTED_COMPARISONS = (ast.Is, ast.IsNot)  # identity cannot be faked by the compared object
 
 
