@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from sparkcourse import links, session
 
 HUB = {"JUPYTERHUB_SERVICE_PREFIX": "/user/ada/"}
@@ -53,3 +57,40 @@ def test_jupyter_server_proxy_is_installed_and_enabled():
     assert metadata.version("jupyter-server-proxy") == "4.6.0"
     config = Path(sys.prefix, "etc", "jupyter", "jupyter_server_config.d", "jupyter-server-proxy.json")
     assert json.loads(config.read_text())["ServerApp"]["jpserver_extensions"]["jupyter_server_proxy"] is True
+
+
+SPARK_BEHIND_PROXY = """
+import os, sys, urllib.request
+from sparkcourse import get_spark, links
+spark = get_spark("proxied-ui")
+link = links.spark_ui(spark)
+html = urllib.request.urlopen(f"{sys.argv[1]}{link}?token={sys.argv[2]}", timeout=60).read().decode()
+base = link.rsplit("/jobs/", 1)[0]
+print(link, "Spark Jobs" in html, f'"{base}/' in html)
+spark.stop()
+"""
+
+
+@pytest.mark.servers
+def test_spark_ui_through_jupyterlabs_proxy(tmp_path):
+    """As on Binder: the Spark UI's page and its links come through JupyterLab at /proxy/<port>/."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sparkcourse.services import Service
+
+    token = secrets.token_hex(8)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "rt"), "JUPYTER_CONFIG_DIR": str(tmp_path / "cfg")}
+    command = [Path(sys.executable).with_name("jupyter"), "server", f"--ServerApp.root_dir={tmp_path}",
+               "--ServerApp.ip=127.0.0.1", "--ServerApp.port={port}", "--ServerApp.port_retries=0",
+               "--ServerApp.open_browser=False", f"--IdentityProvider.token={token}", "--allow-root"]
+    with Service("JupyterLab proxy", command, ready_path=f"/api/status?token={token}", env=env, timeout=120) as lab:
+        spark_env = {**os.environ, "JUPYTERHUB_SERVICE_PREFIX": "/", "SPARKCOURSE_UI": "1"}
+        result = subprocess.run([sys.executable, "-c", SPARK_BEHIND_PROXY, lab.url, token], env=spark_env,
+                                capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    link, page_ok, links_ok = result.stdout.split()[-3:]
+    assert re.fullmatch(r"/proxy/\d+/jobs/", link) and page_ok == "True" and links_ok == "True", result.stdout
