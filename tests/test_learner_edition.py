@@ -113,7 +113,8 @@ def test_the_package_shows_answers_of_lessons_11_and_12(tmp_path):
 @pytest.mark.notebooks
 def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, head, tmp_path):
     """`make check`, the fast tests and lesson 00 as released, in a clone of the edition. The clone
-    uses this environment (VENV=): a fresh one would take minutes to install the same pins."""
+    uses this environment (VENV=, and PYTHONPATH for its own package): a fresh one would take
+    minutes to install the same pins."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(edition), str(clone)], check=True)
     venv = Path(sys.executable).parent.parent
@@ -121,7 +122,10 @@ def test_a_fresh_clone_checks_tests_and_runs_lesson_00(edition, head, tmp_path):
     env.pop("SPARKCOURSE_WORKDIR", None)
     if "SPARKCOURSE_DATA_MIRROR" not in env and (ROOT.parent / "shared" / "datasets").is_dir():
         env["SPARKCOURSE_DATA_MIRROR"] = str(ROOT.parent / "shared" / "datasets")  # as .ci/run does
-    make = ["make", f"VENV={venv}"]
+    # -o bootstrap: the clone's set-up would install the clone's package (editable) into this
+    # shared environment, pointing every other test's `import sparkcourse` at a folder that is about
+    # to be deleted. Its set-up is the same tools/bootstrap.py that `make lab` and CI run here.
+    make = ["make", "-o", "bootstrap", f"VENV={venv}"]
 
     def run(*command, ok=True):
         result = subprocess.run(command, cwd=clone, env=env, capture_output=True, text=True)
