@@ -41,10 +41,10 @@ lab: bootstrap
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: bootstrap
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup --durations=25 --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=25 --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 test-fast: bootstrap
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m "not notebooks and not servers" tests
+	$(PY) -m pytest -n $(JOBS) --dist loadfile -m "not notebooks and not servers" tests
 
 test-browser: bootstrap
 	$(PY) -m pytest -m browser -v -s tests/test_browser.py

@@ -43,11 +43,11 @@ def root() -> Path:
 
 
 
-# Scheduling for `pytest -n N --dist loadgroup`: a test module stays on one worker (module
-# fixtures such as a cluster or a graded cohort are built once), except the tests parametrized by
-# lesson, which are spread one lesson at a time; each nbval notebook is a group of its own. The
-# groups that execute notebooks go first, longest lesson first (LESSON_SECONDS: single-run wall
-# times from `make bench`), so no worker is left alone with a long lesson at the end.
+# Scheduling for `pytest -n N --dist loadfile`: each file (a test module, or one lesson's notebook
+# for nbval) runs on one worker; the files that execute notebooks go first, longest lesson first
+# (LESSON_SECONDS: single-run wall times from `make bench`), so that no worker is left alone with
+# a long lesson at the end. Each test also carries an xdist_group per lesson, for the day the
+# lessons' tests are spread with --dist loadgroup (nbval's cells did not keep to one worker there).
 LESSON_SECONDS = {"10_mlflow": 120, "08_recommend_explicit": 110, "11_scaling_out": 100, "09_recommend_implicit": 90,
                   "12_spark_vs_sklearn": 60, "91_model_catalogue": 50, "90_feature_catalogue": 45, "07_pipelines": 40,
                   "03_classification": 35, "05_clustering": 35, "04_regression": 30, "02_transformers": 30,
@@ -62,6 +62,7 @@ def _lesson_of(item) -> str | None:
     return path.parent.name if path.suffix == ".ipynb" else None
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into node ids
 def pytest_collection_modifyitems(config, items):
     for item in items:
         lesson = _lesson_of(item)
