@@ -42,12 +42,10 @@ def root() -> Path:
     return ROOT
 
 
-
 # Scheduling for `pytest -n N --dist loadfile`: each file (a test module, or one lesson's notebook
 # for nbval) runs on one worker; the files that execute notebooks go first, longest lesson first
 # (LESSON_SECONDS: single-run wall times from `make bench`), so that no worker is left alone with
-# a long lesson at the end. Each test also carries an xdist_group per lesson, for the day the
-# lessons' tests are spread with --dist loadgroup (nbval's cells did not keep to one worker there).
+# a long lesson at the end.
 LESSON_SECONDS = {"10_mlflow": 120, "08_recommend_explicit": 110, "11_scaling_out": 100, "09_recommend_implicit": 90,
                   "12_spark_vs_sklearn": 60, "91_model_catalogue": 50, "90_feature_catalogue": 45, "07_pipelines": 40,
                   "03_classification": 35, "05_clustering": 35, "04_regression": 30, "02_transformers": 30,
@@ -62,13 +60,7 @@ def _lesson_of(item) -> str | None:
     return path.parent.name if path.suffix == ".ipynb" else None
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist turns the groups into node ids
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        lesson = _lesson_of(item)
-        name = Path(str(item.fspath)).name
-        item.add_marker(pytest.mark.xdist_group(f"{name}::{lesson}" if lesson else name))
-
     def weight(item):
         lesson = _lesson_of(item)
         executes = item.get_closest_marker("notebooks") is not None or str(item.fspath).endswith(".ipynb")

@@ -230,15 +230,21 @@ def _rewrite_sums(mirror: Path) -> None:
     (mirror / "ml-latest-small.SHA256SUMS").write_text("\n".join(lines) + "\n")
 
 
+def _assert_refused(mirror: Path, cache: Path, monkeypatch, error: type, match: str) -> None:
+    """Fetching from ``mirror`` raises ``error`` matching ``match`` and leaves the cache empty."""
+    _rewrite_sums(mirror)
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(mirror))
+    monkeypatch.setenv(datasets.HOME_ENV, str(cache))
+    with pytest.raises(error, match=match):
+        datasets.fetch("ml-latest-small", progress=False)
+    assert list(cache.iterdir()) == []
+
+
 def test_movielens_copy_with_an_extra_row_is_refused(tampered_mirror, tmp_path, monkeypatch):
     with open(tampered_mirror / "ml-latest-small" / "ratings.csv", "ab") as ratings:
         ratings.write(b"999,999999,5.0,1493846415\r\n")
-    _rewrite_sums(tampered_mirror)
-    monkeypatch.setenv(datasets.MIRROR_ENV, str(tampered_mirror))
-    monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
-    with pytest.raises(datasets.DatasetError, match="100,837 rows instead of 100,836"):
-        datasets.fetch("ml-latest-small", progress=False)
-    assert list((tmp_path / "cache").iterdir()) == []
+    _assert_refused(tampered_mirror, tmp_path / "cache", monkeypatch, datasets.DatasetError,
+                    "100,837 rows instead of 100,836")
 
 
 def test_movielens_copy_with_a_changed_value_is_refused(tampered_mirror, tmp_path, monkeypatch):
@@ -247,12 +253,8 @@ def test_movielens_copy_with_a_changed_value_is_refused(tampered_mirror, tmp_pat
     data = path.read_bytes()
     assert data.startswith(b"userId,movieId,rating,timestamp\r\n1,1,4.0,")
     path.write_bytes(data.replace(b"\r\n1,1,4.0,", b"\r\n1,1,1.0,", 1))
-    _rewrite_sums(tampered_mirror)
-    monkeypatch.setenv(datasets.MIRROR_ENV, str(tampered_mirror))
-    monkeypatch.setenv(datasets.HOME_ENV, str(tmp_path / "cache"))
-    with pytest.raises(datasets.ChecksumError, match="ratings.csv is not the published file"):
-        datasets.fetch("ml-latest-small", progress=False)
-    assert list((tmp_path / "cache").iterdir()) == []
+    _assert_refused(tampered_mirror, tmp_path / "cache", monkeypatch, datasets.ChecksumError,
+                    "ratings.csv is not the published file")
 
 
 def test_ratings_loader_takes_a_users_own_file(spark, tmp_path):
