@@ -309,6 +309,9 @@ WINE_SCHEMA = (
     "magnesium DOUBLE, total_phenols DOUBLE, flavanoids DOUBLE, nonflavanoid_phenols DOUBLE, "
     "proanthocyanins DOUBLE, color_intensity DOUBLE, hue DOUBLE, od280_od315 DOUBLE, proline DOUBLE"
 )
+#: The penguins' four numeric measurements and two categorical columns, written once for every lesson.
+PENGUIN_MEASUREMENTS = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+PENGUIN_CATEGORIES = ["species", "island"]
 RATINGS_SCHEMA = "userId INT, movieId INT, rating FLOAT, timestamp LONG"
 MOVIES_SCHEMA = "movieId INT, title STRING, genres STRING"
 

@@ -7,8 +7,8 @@ very same code: on a real cluster the script is submitted with this package ship
 
 from __future__ import annotations
 
-NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
-CATEGORICAL = ["species", "island"]
+from sparkcourse.datasets import PENGUIN_CATEGORIES as CATEGORICAL
+from sparkcourse.datasets import PENGUIN_MEASUREMENTS as NUMERIC
 FEATURES = CATEGORICAL + NUMERIC
 
 
