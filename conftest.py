@@ -66,4 +66,8 @@ def pytest_collection_modifyitems(config, items):
         executes = item.get_closest_marker("notebooks") is not None or str(item.fspath).endswith(".ipynb")
         return (0, -LESSON_SECONDS.get(lesson, 0)) if executes and lesson else (1 if executes else 2, 0)
 
+    if config.getoption("nbval", default=False):
+        from tests.grade_variants import add_variant_items
+
+        items[:] = add_variant_items(items)  # each grade cell also tried with wrong answers
     items.sort(key=weight)  # stable: collection order within a weight

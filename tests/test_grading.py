@@ -5,8 +5,8 @@ stored outputs (executing it again here would repeat the nbval run over solution
 those outputs are exactly what a fresh run gives), and its feedback shows no hidden test.
 
 That the unanswered release scores 0 on every graded cell while all its other cells run is proven
-in tests/test_hidden_tests.py, in the one execution of each lesson that also tries spoofed and
-wrong answers; nbgrader grading a blank release for real is in tests/test_grading_integrity.py.
+by nbval's one execution of each lesson, which after each grade cell also tries a spoofed, a
+wrong and the blank answer and then runs the rest as unanswered (tests/grade_variants.py); nbgrader grading a blank release for real is in tests/test_grading_integrity.py.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ itself and converts to 0.5 or 1 (``__float__``, ``__int__``, ``__len__``, ``__bo
 that compares with ``==`` or ``>=``, calls ``float()`` or tests ``isinstance`` gives it points.
 
 Every grade cell of every lesson is run against such a spoof (claiming the class the real answer
-has) in tests/test_hidden_tests.py, in the same execution of the lesson as the blank and wrong
-answers; this file defines the spoof.
+has) in nbval's execution of the lesson, with the blank and wrong answers
+(tests/grade_variants.py); this file defines the spoof.
 """
 
 from __future__ import annotations
