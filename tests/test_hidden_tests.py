@@ -24,7 +24,7 @@ LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
 
 WRONG_ANSWERS = {
     "00_setup": {
-        # hard-coded: right for species, the visible check, wrong for any other column
+        # hard-coded: right for species only (the visible check also runs the statement's colours example)
         "ex00_1_count_by": '''
 def count_by(df, column):
     return spark.createDataFrame([("Adelie", 152), ("Chinstrap", 68), ("Gentoo", 124)], f"{column} string, n bigint")
