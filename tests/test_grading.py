@@ -2,11 +2,13 @@
 
 Per lesson: the solution, submitted as a student, scores full marks, graded by nbgrader on its
 stored outputs (executing it again here would repeat the nbval run over solutions/, which proves
-those outputs are exactly what a fresh run gives), and its feedback shows no hidden test.
+those outputs are exactly what a fresh run gives), and its feedback shows no hidden test. All
+lessons are graded in one nbgrader process (tools.grading.grade_stored_outputs).
 
 That the unanswered release scores 0 on every graded cell while all its other cells run is proven
 by nbval's one execution of each lesson, which after each grade cell also tries a spoofed, a
-wrong and the blank answer and then runs the rest as unanswered (tests/grade_variants.py); nbgrader grading a blank release for real is in tests/test_grading_integrity.py.
+wrong and the blank answer and then runs the rest as unanswered (tests/grade_variants.py);
+nbgrader grading a blank release for real is in tests/test_grading_integrity.py.
 """
 
 from __future__ import annotations
@@ -19,24 +21,32 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.grading import grade
+from tools.grading import grade_stored_outputs
 from tools.notebooks import lesson_notebooks, nbgrader_meta
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.notebooks
+LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
 
 
-@pytest.mark.parametrize("lesson", [p.parent.name for p in lesson_notebooks(ROOT / "solutions")])
-def test_solution_scores_full_marks(lesson, tmp_path):
-    course = tmp_path / "course"
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Every lesson's solution submitted by one student and graded by nbgrader, in one course."""
+    course = tmp_path_factory.mktemp("grading") / "course"
     (course / "solutions").mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "solutions" / lesson, course / "solutions" / lesson)
-    # The whole lesson folder, as `make lab` copies it into the learner's workspace.
-    shutil.copytree(ROOT / "solutions" / lesson, course / "submitted" / "solution" / lesson,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for lesson in LESSONS:
+        shutil.copytree(ROOT / "solutions" / lesson, course / "solutions" / lesson)
+        # The whole lesson folder, as `make lab` copies it into the learner's workspace.
+        shutil.copytree(ROOT / "solutions" / lesson, course / "submitted" / "solution" / lesson,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return course, grade_stored_outputs(course, LESSONS, "solution")
 
-    (solution,) = grade(course, lesson, from_stored_outputs=("solution",))
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_solution_scores_full_marks(lesson, graded):
+    course, by_lesson = graded
+    (solution,) = by_lesson[lesson]
 
     assert solution.problems == []
     assert solution.cells and all(score == top for score, top in solution.cells.values()), solution.cells

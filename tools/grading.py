@@ -547,6 +547,42 @@ def grade(course: Path, assignment: str, from_stored_outputs: tuple[str, ...] = 
     return _finish(course, assignment, release, outcomes, students, report)
 
 
+def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> dict[str, list[StudentResult]]:
+    """Grade one student's submissions of several assignments on their stored outputs, in one
+    nbgrader process (its start-up costs more than grading a stored notebook).
+
+    For checking the course itself: the tests grade the solutions this way (nbval proves their
+    stored outputs are what a fresh run gives). Every step is nbgrader's own (generate_assignment,
+    autograde without executing, generate_feedback), then one ``nbgrader export`` for grades.csv.
+    """
+    command = [sys.executable, "-m", "tools.grading", "--stored-worker", str(course), student, *assignments]
+    done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{done.stdout}{done.stderr}")
+    nbgrader(course, "export", "--to", str(course / "grades.csv"), "--log-level=WARN")
+    return {assignment: results(course, assignment, students=[student]) for assignment in assignments}
+
+
+def _grade_stored_in_this_process(course: Path, student: str, assignments: list[str]) -> None:
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    config.Execute.enabled = False  # graded on the outputs the notebook holds
+    config.ClearOutput.enabled = False
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for assignment in assignments:
+        for step, outcome in (("generate_assignment", lambda: api.generate_assignment(assignment, force=True)),
+                              ("autograde", lambda: api.autograde(assignment, student, force=True)),
+                              ("generate_feedback", lambda: api.generate_feedback(assignment, student, force=True))):
+            result = outcome()
+            if not result["success"]:
+                raise SystemExit(f"nbgrader {step} {assignment} failed:\n{result.get('log', '')}{result.get('error', '')}")
+
+
 class MergeError(ValueError):
     """Shards that cannot be merged as they are; the message says why."""
 
@@ -619,3 +655,7 @@ def summary(assignment: str, graded: list[StudentResult]) -> str:
     for r in graded:
         lines.append(f"{r.student:<24} {r.score:>5.1f} / {r.max_score:<5.1f}  {'; '.join(r.problems) or '-'}")
     return "\n".join(lines)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--stored-worker"]:  # grade_stored_outputs' worker
+    _grade_stored_in_this_process(Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
