@@ -50,38 +50,38 @@ test-browser: bootstrap
 	$(PY) -m pytest -m browser -v -s tests/test_browser.py
 
 check: bootstrap
-	$(PY) tools/check_lesson.py $(N)
+	$(PY) -m tools.check_lesson $(N)
 
 release: bootstrap
-	$(PY) tools/release.py
+	$(PY) -m tools.release
 
 outputs: bootstrap
-	$(PY) tools/execute.py $(if $(N),--lesson $(N))
-	$(PY) tools/release.py
+	$(PY) -m tools.execute $(if $(N),--lesson $(N))
+	$(PY) -m tools.release
 
 coverage: bootstrap
-	$(PY) tools/ml_coverage.py
+	$(PY) -m tools.ml_coverage
 
 collect: bootstrap
-	$(PY) tools/grade.py $(A) --collect "$(ZIP)" $(if $(REPLACE),--replace)
+	$(PY) -m tools.grade $(A) --collect "$(ZIP)" $(if $(REPLACE),--replace)
 
 # JOBS given on the command line (or in the environment) sets the students graded at once;
 # otherwise grade.py picks what the machine's cores and memory hold.
 grade: bootstrap
-	$(PY) tools/grade.py $(A) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) \
+	$(PY) -m tools.grade $(A) $(if $(filter command line environment,$(origin JOBS)),--jobs $(JOBS)) \
 		$(if $(SHARD),--shard $(SHARD))
 
 merge-grades: bootstrap
-	$(PY) tools/grade.py $(A) --merge $(FROM)
+	$(PY) -m tools.grade $(A) --merge $(FROM)
 
 learner-edition: bootstrap
-	$(PY) tools/learner_edition.py "$(DEST)" $(if $(LESSONS),--lessons $(LESSONS))
+	$(PY) -m tools.learner_edition "$(DEST)" $(if $(LESSONS),--lessons $(LESSONS))
 
 bench-grade: bootstrap
-	$(PY) tools/bench_grade.py $(if $(N),--students $(N))
+	$(PY) -m tools.bench_grade $(if $(N),--students $(N))
 
 bench: bootstrap
-	$(PY) tools/bench.py
+	$(PY) -m tools.bench
 
 doctor: bootstrap
 	$(PY) -m sparkcourse doctor

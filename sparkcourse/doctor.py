@@ -10,7 +10,6 @@ from importlib import metadata
 from sparkcourse.java import JavaError, find_java
 from sparkcourse.session import cds_archive_path, driver_memory, foreign_spark, host_memory, usable_memory
 
-MIN_PYTHON = (3, 11)
 PACKAGES = ["pyspark", "nbgrader", "mlflow", "pandas", "numpy", "jupyterlab"]
 
 
@@ -37,12 +36,18 @@ def native_blas() -> bool:
     return True
 
 
+def python_requirement() -> str:
+    """The Python versions the course supports, as pyproject.toml's requires-python states them."""
+    return metadata.metadata("sparkcourse")["Requires-Python"]
+
+
 def report() -> tuple[str, list[str]]:
     lines, problems = [], []
     py = ".".join(map(str, sys.version_info[:3]))
     lines.append(f"Python      {py}  ({sys.executable})")
-    if sys.version_info < MIN_PYTHON:
-        problems.append(f"Python {py} is too old: the course needs 3.11+.")
+    needed = python_requirement()
+    if sys.version_info[:2] < tuple(int(part) for part in needed.removeprefix(">=").split(".")):
+        problems.append(f"Python {py} is too old: the course needs Python {needed} (pyproject.toml).")
     try:
         java = find_java()
         lines.append(f"Java        {java.version}  ({java.java}, from {java.source})")

@@ -47,3 +47,14 @@ def test_report_says_what_to_unset_for_a_foreign_spark(tmp_path, monkeypatch):
     monkeypatch.delenv("SPARK_HOME")
     text, problems = doctor.report()
     assert "Spark       the course's pyspark" in text and not any("SPARK_HOME" in p for p in problems)
+
+
+def test_the_python_floor_is_pyproject_s_requires_python(monkeypatch):
+    import tomllib
+
+    from tools import ROOT, bootstrap
+
+    floor = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert doctor.python_requirement() == floor and floor == ">=%d.%d" % bootstrap.MIN_PYTHON
+    monkeypatch.setattr(doctor, "python_requirement", lambda: ">=3.99")
+    assert any("needs Python >=3.99" in problem for problem in doctor.report()[1])

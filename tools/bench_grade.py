@@ -21,10 +21,9 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.grading import grade, nbgrader  # noqa: E402
-from tools.notebooks import nbgrader_meta  # noqa: E402
+from tools import ROOT
+from tools.grading import grade, nbgrader
+from tools.notebooks import nbgrader_meta
 
 LESSON = "00_setup"
 KINDS = ("full", "blank", "partial", "broken")

@@ -23,8 +23,19 @@ import os
 import subprocess
 import sys
 
-MIN_PYTHON = (3, 11)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _python_floor():
+    """(major, minor) of pyproject.toml's requires-python, the one place the course states it."""
+    import re
+
+    with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as pyproject:
+        found = re.search(r'^requires-python\s*=\s*">=(\d+)\.(\d+)"', pyproject.read(), re.M)
+    return (int(found.group(1)), int(found.group(2)))
+
+
+MIN_PYTHON = _python_floor()
 
 if sys.version_info < MIN_PYTHON:
     sys.exit(

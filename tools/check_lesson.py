@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from sparkcourse.workspace import workspace_dir  # noqa: E402
-from tools.notebooks import lesson_notebooks, test_environment  # noqa: E402
+from tools import ROOT
+from sparkcourse.workspace import workspace_dir
+from tools.notebooks import lesson_notebooks, test_environment
 
 
 def main() -> int:

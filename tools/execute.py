@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.notebooks import lesson_notebooks, normalize_metadata, notebook_client, test_environment  # noqa: E402
+from tools import ROOT
+from tools.notebooks import lesson_notebooks, normalize_metadata, notebook_client, test_environment
 
 
 def execute(path: Path, timeout: int = 600) -> float:

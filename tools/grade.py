@@ -15,9 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.grading import (CollectError, MergeError, collect, default_jobs, grade, merge, parse_shard,  # noqa: E402
+from tools import ROOT
+from tools.grading import (CollectError, MergeError, collect, default_jobs, grade, merge, parse_shard,
                            summary)
 
 

@@ -22,7 +22,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
 TEMPLATES = Path(__file__).resolve().parent / "learner"
 
 #: Copied from the course as they are (tracked files only).

@@ -30,9 +30,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.notebooks import lesson_notebooks  # noqa: E402
+from tools import ROOT
+from tools.notebooks import lesson_notebooks
 
 COVERAGE_FILE = ROOT / "COVERAGE.md"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-KERNEL_NAME = "sparkcourse"
+from tools.bootstrap import KERNEL_NAME  # bootstrap installs the kernel under this name
+
 KERNELSPEC = {"display_name": "Spark ML course (Python 3)", "language": "python", "name": KERNEL_NAME}
 LESSON_PATTERN = re.compile(r"^\d{2}_[a-z0-9_]+$")
 #: Solution and grade cells: ex<lesson>_<n>_<what>, grade cells end in _test.

@@ -13,9 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tools.notebooks import lesson_notebooks  # noqa: E402
+from tools import ROOT
+from tools.notebooks import lesson_notebooks
 
 
 def generate(release_dir: Path, lessons: list[str] | None = None, db_url: str | None = None) -> list[str]:
