@@ -222,6 +222,27 @@ def java_options(archive: Path | None = None, fast: bool = True, dump_to: Path |
     return " ".join(f'"{opt}"' if " " in opt else opt for opt in opts)
 
 
+def local_master(env: dict | None = None) -> str:
+    """``local[n]`` with the course's cores (``SPARKCOURSE_CORES``, default 2)."""
+    env = os.environ if env is None else env
+    return f"local[{int(env.get('SPARKCOURSE_CORES') or DEFAULT_CORES)}]"
+
+
+def session_settings() -> dict[str, str]:
+    """The SQL settings every course session has, local or through Spark Connect."""
+    return {"spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS), "spark.sql.session.timeZone": "UTC"}
+
+
+def driver_settings(env: dict | None = None) -> dict[str, str]:
+    """What every driver JVM the course starts has (a notebook's, a Connect server's), besides
+    :func:`session_settings`: no console progress bars, the UI only if ``SPARKCOURSE_UI``, tables
+    under the work folder."""
+    env = os.environ if env is None else env
+    return {"spark.ui.showConsoleProgress": "false",
+            "spark.ui.enabled": "true" if _flag(env, "SPARKCOURSE_UI") else "false",
+            "spark.sql.warehouse.dir": str(workdir("spark-warehouse"))}
+
+
 def build_conf(
     app_name: str,
     java: JavaInstall | None = None,
@@ -235,18 +256,15 @@ def build_conf(
     fast = _flag(env, "SPARKCOURSE_FAST_JVM")
     archive = cds_archive_path(java) if (fast and java is not None) else None
     conf = {
-        "spark.master": env.get("SPARK_MASTER") or f"local[{cores}]",
+        "spark.master": env.get("SPARK_MASTER") or local_master(env),
         "spark.app.name": app_name,
         "spark.default.parallelism": str(cores),
-        "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
-        "spark.sql.session.timeZone": "UTC",
-        "spark.ui.showConsoleProgress": "false",
-        "spark.ui.enabled": "true" if _flag(env, "SPARKCOURSE_UI") else "false",
+        **session_settings(),
+        **driver_settings(env),
         "spark.driver.memory": env.get("SPARKCOURSE_MEMORY") or driver_memory(),
         "spark.driver.extraJavaOptions": java_options(archive, fast, dump_cds_to),
         # Executor JVMs (on a cluster) start as fast as the driver: same archive, same levers.
         "spark.executor.extraJavaOptions": java_options(archive, fast),
-        "spark.sql.warehouse.dir": str(workdir("spark-warehouse")),
     }
     if conf["spark.ui.enabled"] == "true":
         # Behind JupyterLab's proxy (Binder, JupyterHub) the UI's own links must carry its path.
@@ -286,12 +304,7 @@ def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: 
 
     if remote:  # Spark Connect: the server owns the JVM; only session settings apply.
         builder = SparkSession.builder.remote(remote).appName(app_name)
-        settings = {
-            "spark.sql.shuffle.partitions": str(SHUFFLE_PARTITIONS),
-            "spark.sql.session.timeZone": "UTC",
-            **conf,
-        }
-        for key, value in settings.items():
+        for key, value in {**session_settings(), **conf}.items():
             builder = builder.config(key, value)
         return builder.getOrCreate()
 
