@@ -76,7 +76,7 @@ CLAIMS = {
     "ex04_3_beat_baseline": "pyspark.ml.regression:GBTRegressionModel",
     "ex05_1_silhouette": "float", "ex05_2_choose_k": "int", "ex05_3_top_words": "list",
     "ex06_1_read": "dict", "ex06_2_override": "pyspark.ml.classification:LogisticRegressionModel",
-    "ex06_3_grid": "list",
+    "ex06_3_threshold": "int", "ex06_4_grid": "list",
     "ex07_1_override": "pyspark.ml:PipelineModel", "ex07_2_sex_pipeline": "pyspark.ml:Pipeline",
     "ex07_3_honest": "float", "ex07_4_tune": "pyspark.ml.tuning:TrainValidationSplitModel",
     "ex10_1_log_run": "str", "ex10_2_best_run": "str", "ex10_3_promote": "int", "ex10_4_rest": "list",
