@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparkcourse import datasets
+from sparkcourse import corpus, datasets
 
 
 def test_wine_loads_with_its_schema(spark):
@@ -21,7 +21,7 @@ def test_spark_sample_data_is_found_or_explained():
 
 
 def test_ml_docs_corpus_is_clean_text(spark):
-    rows = datasets.ml_docs_rows()
+    rows = corpus.ml_docs_rows()
     assert len(rows) > 100
     assert {module for module, _, _ in rows} >= {"feature", "classification", "regression", "clustering"}
     texts = dict(((m, n), t) for m, n, t in rows)
@@ -37,4 +37,4 @@ def test_ml_docs_corpus_is_clean_text(spark):
     ("uses :math:`h(x)`\n   across lines", "uses h(x) across lines"),
 ])
 def test_first_paragraph_strips_markup(raw, clean):
-    assert datasets._first_paragraph(raw) == clean
+    assert corpus._first_paragraph(raw) == clean
