@@ -1,8 +1,8 @@
-"""Helpers for the Spark ML course.
+"""Helpers for the Spark ML course: what a lesson needs but does not teach.
 
-Every notebook imports what it needs from here instead of copying code:
-
-    from sparkcourse import get_spark, workdir, SEED
+Almost every notebook starts with ``from sparkcourse import SEED, get_spark`` (and ``workdir``);
+other helpers are imported from their module (``sparkcourse.datasets``, ``sparkcourse.checks``,
+``sparkcourse.plots``...). docs/architecture.md lists the modules by layer.
 """
 
 from sparkcourse.paths import cache_dir, project_root, workdir
