@@ -38,13 +38,34 @@ def mass_by_species_and_sex(df):
 ''',
     },
     "01_dataframes": {
+        # half done: keeps the RDD API's vectors (pyspark.mllib.linalg), which spark.ml refuses
+        "ex01_1_labeled_points": '''
+def labeled_points_to_df(spark, points):
+    return spark.createDataFrame(points.map(lambda p: (p.label, p.features)), ["label", "features"])
+''',
         # hard-coded: returns the penguins already loaded, whatever file it is given
-        "ex01_1_read_json": '''
+        "ex01_2_read_json": '''
 def read_penguins_json(spark, path):
     return penguins
 ''',
+        # wrong idea: the bounds filter the rows (keeps only lower_bound <= column < upper_bound)
+        "ex01_3_partitions": '''
+def rows_per_partition(spark, table, column, lower_bound, upper_bound, num_partitions):
+    df = spark.read.jdbc(jdbc_url, table, column=column, lowerBound=lower_bound, upperBound=upper_bound,
+                         numPartitions=num_partitions, properties=jdbc_props)
+    kept = df.filter((F.col(column) >= lower_bound) & (F.col(column) < upper_bound))
+    counts = {r.p: r["count"] for r in kept.groupBy(F.spark_partition_id().alias("p")).count().collect()}
+    return [counts.get(p, 0) for p in range(df.rdd.getNumPartitions())]
+''',
+        # half done: counts every file, the note that is not an image too
+        "ex01_4_image_labels": '''
+def count_images_by_label(spark, path):
+    read = spark.read.format("image").load(f"{path}/*")
+    return (read.select(F.element_at(F.split("image.origin", "/"), -2).alias("label"))
+            .groupBy("label").count().orderBy("label"))
+''',
         # half done: forgets to drop duplicate rows
-        "ex01_2_clean": '''
+        "ex01_5_clean": '''
 def clean_penguins(df):
     return (df.dropna(subset=["bill_length_mm", "bill_depth_mm"]).fillna({"sex": "unknown"})
             .withColumn("bill_ratio", F.round(F.col("bill_length_mm") / F.col("bill_depth_mm"), 2))
@@ -52,7 +73,7 @@ def clean_penguins(df):
             .orderBy("species", "island", "bill_ratio"))
 ''',
         # hard-coded: the split made earlier in the notebook, whatever the arguments
-        "ex01_3_split": '''
+        "ex01_6_split": '''
 def split(df, test_fraction, seed):
     return train, test
 ''',

@@ -69,7 +69,7 @@ class _Spoof:
 DATAFRAME = "pyspark.sql:DataFrame"
 #: The class each spoofed answer claims to be: the class of the real answer.
 CLAIMS = {
-    "ex01_3_split": "tuple", "ex02_3_tfidf": "tuple",
+    "ex01_3_partitions": "list", "ex01_6_split": "tuple", "ex02_3_tfidf": "tuple",
     "ex03_1_fit_save": "pyspark.ml.classification:RandomForestClassificationModel",
     "ex03_2_metrics": "dict", "ex03_3_baseline": "float",
     "ex04_1_baseline": "float", "ex04_2_ridge": "pyspark.ml.regression:LinearRegressionModel",
