@@ -246,6 +246,26 @@ def deploy_modes():
     return fig
 
 
+def scaling_curves(table, title: str = "The same task in scikit-learn and Spark ML"):
+    """Wall time and peak memory against rows, one line per library, log axes. ``table``: one row
+    per run with columns library, rows, seconds, peak_mb (``sparkcourse.benchmark.as_table``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, column, label in ((axes[0], "seconds", "wall time (s)"), (axes[1], "peak_mb", "peak memory (MB)")):
+        for library, group in table.sort_values("rows").groupby("library", sort=True):
+            ax.plot(group["rows"], group[column], marker="o", label=library)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set(xlabel="rows (train + test)", ylabel=label)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend()
+    axes[0].set_title("Wall time: read, fit, score, AUC")
+    axes[1].set_title("Peak memory (scikit-learn: traced; Spark: JVM RSS)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def ratings_matrix(ratings, users: int = 60, items: int = 120, rank: int = 10, user_col: str = "userId",
                    item_col: str = "movieId", rating_col: str = "rating", seed: int = 42):
     """Left: a block of the user x item ratings matrix (users and items picked by a seeded hash),

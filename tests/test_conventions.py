@@ -105,7 +105,7 @@ class TestSolutionNotebook:
 #: Lessons whose exercises still wait in one final "Exercises" section: each is to move its
 #: exercises beside the sections they check. The test requires them to still break the rule, so
 #: a lesson leaves this list as soon as it is converted.
-BATCHED_EXERCISES = {"11_scaling_out", "12_spark_vs_sklearn"}
+BATCHED_EXERCISES = {"11_scaling_out"}
 
 
 def exercise_placement_problems(nb) -> list[str]:

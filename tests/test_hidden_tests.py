@@ -359,8 +359,8 @@ def emr_spark_step(name, script_uri, args=(), conf=None):
         "ex12_1_translate": '''
 def spark_preprocessor(numeric, categorical):
     imputed = [f"{c}_imputed" for c in numeric]
-    indexed = [f"{c}_index" for c in categorical]
-    encoded = [f"{c}_onehot" for c in categorical]
+    indexed = [f"{c}_idx" for c in categorical]
+    encoded = [f"{c}_vec" for c in categorical]
     return Pipeline(stages=[
         Imputer(inputCols=list(numeric), outputCols=imputed, strategy="mean"),
         VectorAssembler(inputCols=imputed, outputCol="numeric"),
@@ -371,7 +371,7 @@ def spark_preprocessor(numeric, categorical):
     ])
 ''',
         # half done: the first size where Spark is faster, even if it is slower again later
-        "ex12_2_crossover": '''
+        "ex12_3_crossover": '''
 def crossover_size(sizes, sklearn_seconds, spark_seconds):
     for size, sklearn_time, spark_time in zip(sizes, sklearn_seconds, spark_seconds):
         if spark_time < sklearn_time:
@@ -379,7 +379,7 @@ def crossover_size(sizes, sklearn_seconds, spark_seconds):
     return None
 ''',
         # wrong score: the 0/1 prediction instead of the probability of class 1
-        "ex12_3_scores": '''
+        "ex12_2_scores": '''
 def to_numpy_scores(predictions, label_col="label", probability_col="probability"):
     rows = predictions.select(F.col(label_col).cast("double").alias("y"), "prediction").toPandas()
     return rows["y"].to_numpy(), rows["prediction"].to_numpy()

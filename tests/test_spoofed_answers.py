@@ -84,7 +84,7 @@ CLAIMS = {
     "ex11_1_submit_command": "list", "ex11_2_executor_summary": "dict", "ex11_3_emr_step": "dict",
     "ex08_1_summary": "dict", "ex08_2_known_rmse": "float", "ex08_3_damping": "tuple",
     "ex09_1_precision": "float", "ex09_2_ndcg": "float", "ex09_3_popular": "list",
-    "ex12_1_translate": "pyspark.ml:Pipeline", "ex12_2_crossover": "int", "ex12_3_scores": "tuple",
+    "ex12_1_translate": "pyspark.ml:Pipeline", "ex12_2_scores": "tuple", "ex12_3_crossover": "int",
     "ex91_1_words": "pyspark.ml.classification:NaiveBayesModel",
     "ex91_2_monotone": "pyspark.ml.regression:IsotonicRegressionModel",
     "ex91_5_tune": "pyspark.ml.tuning:TrainValidationSplitModel",

@@ -12,47 +12,18 @@ import argparse
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
-import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from sparkcourse.benchmark import PeakMemory, descendants  # noqa: E402  (one memory sampler, also lesson 12's)
 from tools.notebooks import lesson_notebooks, notebook_client, test_environment  # noqa: E402
 
 SUITES = {"make test-fast": ["make", "test-fast"], "make test": ["make", "test"]}
-
-
-class PeakMemory:
-    """Polls the resident memory of all this process's descendants (kernel + JVM)."""
-
-    def __init__(self, interval: float = 0.2):
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for child in me.children(recursive=True):
-                try:
-                    total += child.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
 
 
 def _seconds(cell) -> float:
@@ -68,7 +39,7 @@ def bench_notebook(path: Path) -> dict:
     nb = nbformat.read(path, as_version=4)
     client = notebook_client(nb, path.parent, timeout=900, record_timing=True)
     started = time.monotonic()
-    with PeakMemory() as memory:
+    with PeakMemory(descendants, interval=0.2) as memory:  # the kernel and its JVM
         client.execute()
     wall = time.monotonic() - started
     session_cells = [c for c in nb.cells if c.cell_type == "code" and "get_spark(" in c.source]
