@@ -39,8 +39,25 @@ def parse_args(argv=None):
     return args
 
 
+def penguin_step(bucket: str, reg_param: float = 0.01, prefix: str = "sparkcourse") -> dict:
+    """The EMR step that trains the lesson 11 pipeline from S3 and saves the model to S3:
+    ``command-runner.jar`` runs ``spark-submit`` in cluster mode (the driver in a YARN container),
+    with the zipped package for the driver and the executors."""
+    base = f"s3://{bucket}/{prefix}"
+    return {
+        "Name": "train-penguins",
+        "ActionOnFailure": "CONTINUE",
+        "HadoopJarStep": {
+            "Jar": "command-runner.jar",
+            "Args": ["spark-submit", "--deploy-mode", "cluster", "--py-files", f"{base}/code/sparkcourse.zip",
+                     f"{base}/code/train_penguins.py", "--data", f"{base}/data/penguins.csv",
+                     "--model-out", f"{base}/models/penguins", "--reg-param", str(reg_param)],
+        },
+    }
+
+
 def package_zip() -> bytes:
-    """sparkcourse as a zip for ``--py-files``: the executors import sparkcourse.jobs from it."""
+    """sparkcourse as a zip for ``--py-files``: the executors import sparkcourse.penguin_sex from it."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted((ROOT / "sparkcourse").rglob("*")):
@@ -61,7 +78,7 @@ def plan(args) -> dict:
     """The RunJobFlow request, validated against the EMR API model (offline)."""
     request = emr.cluster_request(
         "sparkcourse-penguins", f"s3://{args.bucket}/sparkcourse/logs/",
-        [emr.penguin_step(args.bucket, args.reg_param)],
+        [penguin_step(args.bucket, args.reg_param)],
         instance_type=args.instance_type, core_nodes=args.core_nodes)
     emr.validate("RunJobFlow", request)
     return request

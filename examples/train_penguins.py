@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from sparkcourse import SEED
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="penguins CSV (any URI Spark reads); default: the course's copy")
     parser.add_argument("--model-out", required=True, help="folder (URI) to save the fitted PipelineModel in")
     parser.add_argument("--reg-param", type=float, default=0.01, help="LogisticRegression regParam (default 0.01)")
-    parser.add_argument("--seed", type=int, default=42, help="seed of the 80/20 split (default 42)")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the 80/20 split (default {SEED})")
     args = parser.parse_args(argv)
     if args.reg_param < 0:
         parser.error("--reg-param must be >= 0")
@@ -31,7 +33,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     from pyspark.sql import SparkSession
 
-    from sparkcourse.jobs import train_and_evaluate
+    from sparkcourse.penguin_sex import train_and_evaluate
 
     spark = SparkSession.builder.appName("train-penguins").getOrCreate()
     try:

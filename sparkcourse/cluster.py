@@ -8,8 +8,9 @@ kernel dies)::
     with standalone_cluster(workers=2) as cluster:
         spark = get_spark("11_scaling_out", **{"spark.master": cluster.master_url})
 
-:func:`connect_server` starts a Spark Connect server (a driver that clients reach over gRPC,
-``sc://127.0.0.1:PORT``), on local threads or on such a cluster.
+:func:`spark_submit` runs a ``spark-submit`` command that you write (lesson 11 writes one) with
+the installed Spark. :func:`connect_server` starts a Spark Connect server (a driver that clients
+reach over gRPC, ``sc://127.0.0.1:PORT``), on local threads or on such a cluster.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Sequence
 
 from sparkcourse.paths import workdir
 from sparkcourse.services import HOST, Service, ServiceError, _log_tail, free_port
@@ -158,26 +160,29 @@ def _java_option_args(options: str) -> list[str]:
     return ["--driver-java-options", options, "--conf", f"spark.executor.extraJavaOptions={options}"]
 
 
-def spark_submit(script: str | os.PathLike, *args: str, master: str, conf: dict | None = None,
-                 timeout: float = 600) -> str:
-    """``bin/spark-submit --master master [--conf k=v ...] script args`` (client deploy mode: the
-    driver runs here, in the spark-submit process). Returns what the script printed; Spark's
-    own log goes to a file under the work folder, whose last lines are shown if the run fails."""
+def spark_submit(command: Sequence[str | os.PathLike], timeout: float = 600) -> str:
+    """Run a ``spark-submit`` command, given as the list of words you would type, on this machine.
+
+    ``command[0]`` is ``"spark-submit"``; it runs as the installed pyspark's ``bin/spark-submit``,
+    with the environment of :func:`standalone_cluster` and the course's JVM start-up options for
+    the driver and its executors. Returns what the script printed; Spark's own log goes to a file
+    under the work folder, whose last lines are shown if the run fails.
+    """
     from sparkcourse.session import java_start_options
 
-    command = [str(spark_home() / "bin" / "spark-submit"), "--master", master,
-               *_java_option_args(java_start_options())]
-    for key, value in sorted((conf or {}).items()):
-        command += ["--conf", f"{key}={value}"]
-    command += [str(script), *map(str, args)]
-    log_path = workdir("services") / f"spark-submit-{Path(script).stem}.log"
+    words = [str(word) for word in command]
+    if not words or words[0] != "spark-submit":
+        raise ValueError(f'a spark-submit command starts with "spark-submit", not {words[:1]}')
+    program = next((Path(w).name for w in words[1:] if w.endswith((".py", ".jar"))), "application")
+    log_path = workdir("services") / f"spark-submit-{Path(program).stem}.log"
+    full = [str(spark_home() / "bin" / "spark-submit"), *_java_option_args(java_start_options()), *words[1:]]
     with open(log_path, "w") as log:
-        done = subprocess.run(command, env=_environment(), stdout=subprocess.PIPE, stderr=log,
+        done = subprocess.run(full, env=_environment(), stdout=subprocess.PIPE, stderr=log,
                               stdin=subprocess.DEVNULL, text=True, timeout=timeout)
     if done.returncode != 0:
         # A Python script's own errors reach spark-submit's stdout; Spark's go to the log.
         printed = "\n".join(done.stdout.strip().splitlines()[-15:]) or "(nothing)"
-        raise ServiceError(f"spark-submit of {Path(script).name} failed (exit code {done.returncode}). "
+        raise ServiceError(f"spark-submit of {program} failed (exit code {done.returncode}). "
                            f"The script printed:\n{printed}\nLast lines of {log_path}:\n{_log_tail(log_path)}")
     return done.stdout
 

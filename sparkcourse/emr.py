@@ -3,6 +3,8 @@
 EMR gives on-demand Spark on EC2: a primary node (the YARN resource manager; the driver runs
 there in client mode, or in a YARN container in cluster mode), core nodes as workers, S3 as the
 file system. A job is a *step*: ``command-runner.jar`` runs ``spark-submit`` on the primary node.
+Steps are the caller's (lesson 11 writes one, ``examples/emr_launch.py`` builds the same);
+:func:`cluster_request` wraps them in a cluster.
 
 Nothing here contacts AWS except :func:`launch` and :func:`upload`, which take a boto3 client.
 :func:`validate` checks a request with botocore's parameter validator and the EMR service
@@ -15,38 +17,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 # The newest EMR 7 release at the time of writing: Spark 3.5.6-amzn-2, Python 3.9 and 3.11.
-# The pipeline of sparkcourse.jobs uses only APIs that Spark 3.5 has too.
+# The pipeline of sparkcourse.penguin_sex uses only APIs that Spark 3.5 has too.
 RELEASE_LABEL = "emr-7.13.0"
-
-
-def spark_step(name: str, script_uri: str, args: list[str] | tuple[str, ...] = (),
-               py_files: str | None = None, deploy_mode: str = "cluster",
-               action_on_failure: str = "CONTINUE") -> dict:
-    """An EMR step that runs ``spark-submit script_uri args`` on the cluster.
-
-    ``deploy_mode="cluster"`` runs the driver in a YARN container on a core node (the step
-    survives a lost SSH session); ``"client"`` runs it on the primary node.
-    """
-    if deploy_mode not in ("client", "cluster"):
-        raise ValueError(f"deploy_mode must be 'client' or 'cluster', not {deploy_mode!r}")
-    submit = ["spark-submit", "--deploy-mode", deploy_mode]
-    if py_files:
-        submit += ["--py-files", py_files]
-    return {
-        "Name": name,
-        "ActionOnFailure": action_on_failure,
-        "HadoopJarStep": {"Jar": "command-runner.jar", "Args": [*submit, script_uri, *map(str, args)]},
-    }
-
-
-def penguin_step(bucket: str, reg_param: float = 0.01, prefix: str = "sparkcourse") -> dict:
-    """The step that trains the lesson 11 pipeline from S3 and saves the model to S3."""
-    base = f"s3://{bucket}/{prefix}"
-    return spark_step(
-        "train-penguins", f"{base}/code/train_penguins.py",
-        ["--data", f"{base}/data/penguins.csv", "--model-out", f"{base}/models/penguins",
-         "--reg-param", str(reg_param)],
-        py_files=f"{base}/code/sparkcourse.zip")
 
 
 def cluster_request(name: str, log_uri: str, steps: list[dict], release_label: str = RELEASE_LABEL,

@@ -17,7 +17,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "train_penguins.
 CONNECT_CLIENT = """
 import json, sys
 from sparkcourse import get_spark
-from sparkcourse.jobs import train_and_evaluate
+from sparkcourse.penguin_sex import train_and_evaluate
 
 spark = get_spark("connect-test", remote=sys.argv[1])
 _, metrics = train_and_evaluate(spark, reg_param=0.1)
@@ -63,15 +63,16 @@ def test_the_pipeline_runs_on_a_cluster_via_spark_submit_and_spark_connect_like_
     Spark Connect by a server whose master is the cluster: the same metrics as local mode."""
     from pyspark.ml import PipelineModel
 
-    from sparkcourse.jobs import train_and_evaluate
+    from sparkcourse.penguin_sex import train_and_evaluate
 
     model_out = tmp_path / "model"
     with cluster.standalone_cluster(workers=1, cores_per_worker=2) as running:
         status = running.status()
         assert status["status"] == "ALIVE" and status["aliveworkers"] == 1 and status["cores"] == 2
         daemons = [pid for daemon in [running.master, *running.workers] for pid in family(daemon)]
-        printed = cluster.spark_submit(EXAMPLE, "--model-out", model_out, "--reg-param", "0.1",
-                                       master=running.master_url, conf={"spark.executor.memory": "512m"})
+        printed = cluster.spark_submit(["spark-submit", "--master", running.master_url,
+                                        "--conf", "spark.executor.memory=512m",
+                                        EXAMPLE, "--model-out", model_out, "--reg-param", 0.1])
         on_cluster = json.loads(printed.strip().splitlines()[-1])
         assert on_cluster["master"] == running.master_url
         assert "train-penguins" in [app["name"] for app in running.status()["completedapps"]]
@@ -108,9 +109,16 @@ def test_the_pipeline_runs_on_a_cluster_via_spark_submit_and_spark_connect_like_
 def test_a_failed_spark_submit_shows_its_log(tmp_path):
     script = tmp_path / "broken.py"
     script.write_text("raise SystemExit('this script is broken on purpose')\n")
-    with pytest.raises(services.ServiceError, match="exit code 1") as failure:
-        cluster.spark_submit(script, master="local[1]", timeout=120)
+    with pytest.raises(services.ServiceError, match="spark-submit of broken.py failed .exit code 1") as failure:
+        cluster.spark_submit(["spark-submit", "--master", "local[1]", script], timeout=120)
     assert "broken on purpose" in str(failure.value)
+
+
+def test_spark_submit_runs_only_spark_submit():
+    """The command is what a learner would type; the package neither builds nor checks its options."""
+    for wrong in ([], ["python", "job.py"], ["/usr/bin/spark-submit", "job.py"]):
+        with pytest.raises(ValueError, match='starts with "spark-submit"'):
+            cluster.spark_submit(wrong)
 
 
 def test_a_connect_server_that_never_answers_is_stopped():

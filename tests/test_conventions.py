@@ -102,12 +102,6 @@ class TestSolutionNotebook:
                 assert not re.search(r"/(root|home|Users|work|tmp)/", text), f"machine path in output: {text[:80]}"
 
 
-#: Lessons whose exercises still wait in one final "Exercises" section: each is to move its
-#: exercises beside the sections they check. The test requires them to still break the rule, so
-#: a lesson leaves this list as soon as it is converted.
-BATCHED_EXERCISES = {"11_scaling_out"}
-
-
 def exercise_placement_problems(nb) -> list[str]:
     """Concept, code, check: each `### Exercise` sits in the numbered section whose idea it checks.
 
@@ -138,10 +132,7 @@ def exercise_placement_problems(nb) -> list[str]:
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name)
 def test_exercises_sit_beside_their_concept(path):
     problems = exercise_placement_problems(nbformat.read(path, as_version=4))
-    if path.parent.name in BATCHED_EXERCISES:
-        assert problems, f"{path.parent.name} places its exercises beside their sections now: remove it from BATCHED_EXERCISES"
-    else:
-        assert problems == [], "concept, code, check (CONTRIBUTING.md):\n" + "\n".join(problems)
+    assert problems == [], "concept, code, check (CONTRIBUTING.md):\n" + "\n".join(problems)
 
 
 def test_placement_rule_on_examples():

@@ -34,23 +34,21 @@ def _example():
 
 
 def test_the_penguin_step_runs_spark_submit_on_s3_paths():
-    step = emr.penguin_step("my-bucket", reg_param=0.1)
+    step = _example().penguin_step("my-bucket", reg_param=0.1)
     args = step["HadoopJarStep"]["Args"]
-    assert step["HadoopJarStep"]["Jar"] == "command-runner.jar"
+    assert step["HadoopJarStep"]["Jar"] == "command-runner.jar" and step["Name"] == "train-penguins"
     assert args[:3] == ["spark-submit", "--deploy-mode", "cluster"]
     assert args[args.index("--py-files") + 1] == "s3://my-bucket/sparkcourse/code/sparkcourse.zip"
     script = args.index("s3://my-bucket/sparkcourse/code/train_penguins.py")
     assert args.index("--py-files") < script, "spark-submit options come before the script"
     assert args[script + 1:] == ["--data", "s3://my-bucket/sparkcourse/data/penguins.csv", "--model-out",
                                  "s3://my-bucket/sparkcourse/models/penguins", "--reg-param", "0.1"]
-    with pytest.raises(ValueError, match="deploy_mode"):
-        emr.spark_step("x", "s3://b/x.py", deploy_mode="yarn")
+    emr.validate("AddJobFlowSteps", emr.add_steps_request("j-ABC123", [step]))
 
 
 def test_requests_pass_the_emr_api_model():
-    request = emr.cluster_request("demo", "s3://my-bucket/logs/", [emr.penguin_step("my-bucket")])
+    request = emr.cluster_request("demo", "s3://my-bucket/logs/", [_example().penguin_step("my-bucket")])
     emr.validate("RunJobFlow", request)
-    emr.validate("AddJobFlowSteps", emr.add_steps_request("j-ABC123", [emr.penguin_step("my-bucket")]))
     assert request["ReleaseLabel"].startswith("emr-7.") and request["Applications"] == [{"Name": "Spark"}]
     assert request["Instances"]["KeepJobFlowAliveWhenNoSteps"] is False
 
@@ -62,7 +60,7 @@ def test_requests_pass_the_emr_api_model():
     (lambda r: r["Steps"][0]["HadoopJarStep"].update(Args="spark-submit x.py"), "Args"),
 ])
 def test_a_broken_request_is_refused_with_the_field_named(breakage, message):
-    request = emr.cluster_request("demo", "s3://my-bucket/logs/", [emr.penguin_step("my-bucket")])
+    request = emr.cluster_request("demo", "s3://my-bucket/logs/", [_example().penguin_step("my-bucket")])
     breakage(request)
     with pytest.raises(ValueError, match=message):
         emr.validate("RunJobFlow", request)
@@ -72,7 +70,7 @@ def test_a_broken_request_is_refused_with_the_field_named(breakage, message):
 
 def test_launch_sends_the_request_once():
     client = _client("emr")
-    request = emr.cluster_request("demo", "s3://my-bucket/logs/", [emr.penguin_step("my-bucket")])
+    request = emr.cluster_request("demo", "s3://my-bucket/logs/", [_example().penguin_step("my-bucket")])
     with Stubber(client) as stub:
         stub.add_response("run_job_flow", {"JobFlowId": "j-2AXXXXXXGAPLF"}, expected_params=request)
         assert emr.launch(client, request) == "j-2AXXXXXXGAPLF"
@@ -113,12 +111,12 @@ def test_the_example_dry_run_prints_and_checks_its_arguments(capsys):
 
 
 def test_the_zipped_package_imports_on_its_own(tmp_path):
-    """What --py-files ships: sparkcourse.jobs imports from the zip alone."""
+    """What --py-files ships: sparkcourse.penguin_sex imports from the zip alone."""
     archive = tmp_path / "sparkcourse.zip"
     archive.write_bytes(_example().package_zip())
     probe = subprocess.run(
         [sys.executable, "-I", "-c",
-         f"import sys; sys.path.insert(0, {str(archive)!r}); import sparkcourse.jobs as j; print(j.__file__)"],
+         f"import sys; sys.path.insert(0, {str(archive)!r}); import sparkcourse.penguin_sex as j; print(j.__file__)"],
         capture_output=True, text=True, cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip().startswith(str(archive))

@@ -324,7 +324,7 @@ def project_spec(script, parameters):
     },
     "11_scaling_out": {
         # half done: never refuses a combination Spark refuses (only the local one, the visible check)
-        "ex11_1_submit_command": '''
+        "ex11_2_submit_command": '''
 def submit_command(script, master, app_args=(), conf=None, deploy_mode="client"):
     if deploy_mode == "cluster" and master.startswith("local"):
         raise ValueError("no cluster mode in local mode")
@@ -334,7 +334,7 @@ def submit_command(script, master, app_args=(), conf=None, deploy_mode="client")
     return command + [str(script), *map(str, app_args)]
 ''',
         # half done: counts the driver as an executor whenever it reports cores
-        "ex11_2_executor_summary": '''
+        "ex11_1_executor_summary": '''
 def executor_summary(executors):
     workers = [e for e in executors if e["totalCores"] > 0]
     return {"executors": len(workers), "cores": sum(e["totalCores"] for e in workers),

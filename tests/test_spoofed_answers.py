@@ -81,7 +81,7 @@ CLAIMS = {
     "ex07_3_honest": "float", "ex07_4_tune": "pyspark.ml.tuning:TrainValidationSplitModel",
     "ex10_1_log_run": "str", "ex10_2_best_run": "str", "ex10_3_promote": "int", "ex10_4_rest": "list",
     "ex10_5_contract": "tuple", "ex10_6_project_spec": "str",
-    "ex11_1_submit_command": "list", "ex11_2_executor_summary": "dict", "ex11_3_emr_step": "dict",
+    "ex11_1_executor_summary": "dict", "ex11_2_submit_command": "list", "ex11_3_emr_step": "dict",
     "ex08_1_summary": "dict", "ex08_2_known_rmse": "float", "ex08_3_damping": "tuple",
     "ex09_1_precision": "float", "ex09_2_ndcg": "float", "ex09_3_popular": "list",
     "ex12_1_translate": "pyspark.ml:Pipeline", "ex12_2_scores": "tuple", "ex12_3_crossover": "int",

@@ -4,7 +4,7 @@
 
 ``mlflow run`` opens the run (with the entry point's parameters) and passes its id and the
 tracking URI in the environment; ``mlflow.start_run()`` below continues that run. The job fits
-lesson 11's pipeline (``sparkcourse.jobs``) on the training rows of a seeded 60/20/20 split and
+lesson 11's pipeline (``sparkcourse.penguin_sex``) on the training rows of a seeded 60/20/20 split and
 logs its validation AUC and accuracy and the fitted model (signature, input example, pinned
 requirements). It never looks at the test rows: the test metric is reported once, for the model
 that is finally chosen, by whoever chooses it.
@@ -20,6 +20,8 @@ from pathlib import Path
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reg-param", type=float, default=0.01, help="LogisticRegression regParam (default 0.01)")
+    # 42 is sparkcourse.SEED, written out: MLproject's default must be a literal, and this script
+    # reads its arguments before it knows where sparkcourse is (a test keeps it equal to MLproject's).
     parser.add_argument("--seed", type=int, default=42, help="seed of the 60/20/20 split (default 42)")
     args = parser.parse_args(argv)
     if args.reg_param < 0:
@@ -38,7 +40,7 @@ def main(argv=None) -> None:
     from mlflow.models import infer_signature
 
     from sparkcourse import get_spark, tracking
-    from sparkcourse.jobs import FEATURES, penguin_sex_pipeline, penguin_sex_splits, validation_metrics
+    from sparkcourse.penguin_sex import FEATURES, penguin_sex_pipeline, penguin_sex_splits, validation_metrics
 
     tracking.quiet()
     spark = get_spark("penguins-project", **{"spark.sql.shuffle.partitions": "1"})

@@ -1,14 +1,19 @@
-"""The pipeline lesson 11 runs everywhere: in a notebook, locally, on a cluster, via spark-submit.
+"""The penguin-sex task: predict a penguin's sex from its species, island and measurements.
 
-Kept here, not in a notebook, so that the notebook and ``examples/train_penguins.py`` run the
-very same code: on a real cluster the script is submitted with this package shipped alongside
-(``spark-submit --py-files sparkcourse.zip``), and only the master URL and the paths change.
+Lessons 10 and 11 run it everywhere: in a notebook, locally, on a cluster, via spark-submit, as
+an MLflow Project. It is kept here, not in a notebook, so that the notebooks and the scripts of
+``examples/`` run the very same code: on a real cluster a script is submitted with this package
+shipped alongside (``spark-submit --py-files sparkcourse.zip``), and only the master URL and the
+paths change.
 """
 
 from __future__ import annotations
 
+from sparkcourse import SEED
 from sparkcourse.datasets import PENGUIN_CATEGORIES as CATEGORICAL
 from sparkcourse.datasets import PENGUIN_MEASUREMENTS as NUMERIC
+from sparkcourse.features import encode_categories, encoded_names
+
 FEATURES = CATEGORICAL + NUMERIC
 
 
@@ -25,22 +30,20 @@ def penguin_sex_data(spark, path: str | None = None):
 
 
 def penguin_sex_pipeline(reg_param: float = 0.01):
-    """Index and encode species and island, assemble with the measurements, logistic regression."""
+    """Index and one-hot encode species and island (the course's encoder, alphabetical; an unseen
+    value encodes as all zeros), assemble them with the measurements, logistic regression."""
     from pyspark.ml import Pipeline
     from pyspark.ml.classification import LogisticRegression
-    from pyspark.ml.feature import OneHotEncoder, StringIndexer, VectorAssembler
+    from pyspark.ml.feature import VectorAssembler
 
-    indexed = [f"{c}_index" for c in CATEGORICAL]
-    encoded = [f"{c}_vector" for c in CATEGORICAL]
     return Pipeline(stages=[
-        StringIndexer(inputCols=CATEGORICAL, outputCols=indexed, handleInvalid="keep"),
-        OneHotEncoder(inputCols=indexed, outputCols=encoded),
-        VectorAssembler(inputCols=NUMERIC + encoded, outputCol="features"),
+        *encode_categories(CATEGORICAL, handle_invalid="keep"),
+        VectorAssembler(inputCols=NUMERIC + encoded_names(CATEGORICAL), outputCol="features"),
         LogisticRegression(regParam=reg_param, maxIter=50),
     ])
 
 
-def train_and_evaluate(spark, path: str | None = None, reg_param: float = 0.01, seed: int = 42):
+def train_and_evaluate(spark, path: str | None = None, reg_param: float = 0.01, seed: int = SEED):
     """Split 80/20 with ``seed``, fit the pipeline on the training rows; return (model, metrics)."""
     from pyspark.ml.evaluation import BinaryClassificationEvaluator, MulticlassClassificationEvaluator
 
@@ -56,7 +59,7 @@ def train_and_evaluate(spark, path: str | None = None, reg_param: float = 0.01, 
     return model, metrics
 
 
-def penguin_sex_splits(spark, path: str | None = None, seed: int = 42):
+def penguin_sex_splits(spark, path: str | None = None, seed: int = SEED):
     """(train, validation, test): 60/20/20 of :func:`penguin_sex_data`, seeded.
 
     Models are fitted on train and compared on validation; test is for the one chosen model,
