@@ -38,6 +38,13 @@ GENERATED = {"README.md": "README.md", "Makefile": "Makefile", "nbgrader_config.
              ".gitignore": "gitignore", "tests/test_lessons_run.py": "tests/test_lessons_run.py"}
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 MIN_LENGTH = 12  # shorter lines (`return df`, `spark.stop()`) are no answer on their own
+#: A line that only opens a bracket (`other = spark.createDataFrame(`) names a call, not its values.
+OPENERS = ("(", "[", "{")
+
+
+def telling(line: str) -> bool:
+    """Whether a stripped line of an answer or hidden test could give it away on its own."""
+    return len(line) >= MIN_LENGTH and not line.startswith("#") and not line.endswith(OPENERS)
 
 
 def export(root: Path, paths: list[str], dest: Path, rev: str = "HEAD") -> None:
@@ -74,7 +81,8 @@ def _regions(source: str, begin: str, end: str) -> list[str]:
 
 def secret_regions(solutions: Path, release: Path, lessons: list[str] | None = None) -> list[tuple[str, list[str]]]:
     """Per solution or hidden-test region of solutions/ (of ``lessons``, default all): where it is,
-    and its lines (at least MIN_LENGTH long, no comment) that the release does not show anywhere.
+    and its :func:`telling` lines (at least MIN_LENGTH long, no comment, not a bare opening
+    bracket) that the release does not show anywhere.
 
     A line the release shows (``model.write().overwrite().save(path)`` in one lesson's text and
     another's answer) is public already; what the release itself shows is checked by the
@@ -91,7 +99,7 @@ def secret_regions(solutions: Path, release: Path, lessons: list[str] | None = N
         for cell in nbformat.read(path, as_version=4).cells:
             for begin, end in (("BEGIN SOLUTION", "END SOLUTION"), ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")):
                 lines = [line for line in _regions(cell.source, begin, end)
-                         if len(line) >= MIN_LENGTH and not line.startswith("#") and line not in public]
+                         if telling(line) and line not in public]
                 if lines:
                     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "?")
                     found.append((f"{path.parent.name} {grade_id} ({begin.split()[1].lower()})", lines))
