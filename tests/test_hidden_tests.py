@@ -187,12 +187,13 @@ def grid_accuracies(estimator, train_df, test_df, grid):
 ''',
     },
     "07_pipelines": {
-        # half done: applies only the first override
+        # half done: overrides every stage of the type, not only the first
         "ex07_1_override": '''
 def fit_overriding(pipeline, df, stage_type, overrides):
-    stage = [s for s in pipeline.getStages() if isinstance(s, stage_type)][0]
-    name, value = next(iter(overrides.items()))
-    return pipeline.fit(df, {stage.getParam(name): value})
+    matches = [s for s in pipeline.getStages() if isinstance(s, stage_type)]
+    if not matches:
+        raise ValueError(f"the pipeline has no {stage_type.__name__} stage")
+    return pipeline.fit(df, {s.getParam(name): value for s in matches for name, value in overrides.items()})
 ''',
         # half done: forgets body_mass_g among the features
         "ex07_2_sex_pipeline": '''
@@ -207,14 +208,20 @@ def sex_pipeline():
         IndexToString(inputCol="prediction", outputCol="predicted_sex", labels=["female", "male"]),
     ])
 ''',
+        # half done: saves the unfitted pipeline but fits the original, never the copy loaded from disk
+        "ex07_3_refit": '''
+def save_and_refit(pipeline, path, df):
+    pipeline.write().overwrite().save(path)
+    return pipeline.fit(df)
+''',
         # leaky: fits the stages on the training and the test rows
-        "ex07_3_honest": '''
+        "ex07_4_honest": '''
 def honest_accuracy(stages, train_df, test_df):
     fitted = Pipeline(stages=stages).fit(train_df.unionByName(test_df))
     return MulticlassClassificationEvaluator(metricName="accuracy").evaluate(fitted.transform(test_df))
 ''',
         # chooses with the test rows: tunes on train_df and the test set together
-        "ex07_4_tune": '''
+        "ex07_5_tune": '''
 def tune_gbt(train_df):
     gbt = GBTRegressor(labelCol=LABEL, seed=SEED)
     grid = ParamGridBuilder().addGrid(gbt.maxDepth, [1, 2]).build()
