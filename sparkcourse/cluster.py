@@ -190,26 +190,24 @@ def spark_submit(command: Sequence[str | os.PathLike], timeout: float = 600) -> 
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 
 
-def connect_server(master: str = "local[2]", port: int | None = None, timeout: float = 180) -> Service:
+def connect_server(master: str | None = None, port: int | None = None, timeout: float = 180) -> Service:
     """A Spark Connect server in the foreground (what ``sbin/start-connect-server.sh --wait`` runs).
 
-    It is the driver: it owns the JVM and runs the work on ``master`` (``local[2]`` or a
-    ``spark://`` URL). Clients connect with ``SparkSession.builder.remote(server.connect_url)``
+    It is the driver: it owns the JVM and runs the work on ``master`` (default: ``local[n]`` with
+    the course's cores, or a ``spark://`` URL), with the course's session and driver settings
+    (its own UI off). Clients connect with ``SparkSession.builder.remote(server.connect_url)``
     or ``SPARK_REMOTE``. Ready when its gRPC port accepts connections.
     """
-    from sparkcourse.session import SHUFFLE_PARTITIONS, java_start_options
+    from sparkcourse.session import driver_settings, java_start_options, local_master, session_settings
 
     env = _environment()
+    settings = {"spark.connect.grpc.binding.address": HOST, "spark.connect.grpc.binding.port": "{port}",
+                **session_settings(), **driver_settings(), "spark.ui.enabled": "false"}
     command = [
         str(spark_home() / "bin" / "spark-submit"), "--class", CONNECT_SERVER_CLASS,
-        "--name", "Spark Connect server", "--master", master,
+        "--name", "Spark Connect server", "--master", master or local_master(),
         "--driver-memory", "1g", *_java_option_args(java_start_options() or "-Duser.timezone=UTC"),
-        "--conf", f"spark.connect.grpc.binding.address={HOST}",
-        "--conf", "spark.connect.grpc.binding.port={port}",
-        "--conf", f"spark.sql.shuffle.partitions={SHUFFLE_PARTITIONS}",
-        "--conf", "spark.ui.enabled=false",
-        "--conf", "spark.ui.showConsoleProgress=false",
-        "--conf", f"spark.sql.warehouse.dir={workdir('spark-warehouse')}",
+        *[word for key, value in settings.items() for word in ("--conf", f"{key}={value}")],
     ]
     server = Service("Spark Connect server", command, port, ready_path=None, env=env, timeout=timeout)
     server.connect_url = f"sc://{HOST}:{server.port}"

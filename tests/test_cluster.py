@@ -128,3 +128,14 @@ def test_a_connect_server_that_never_answers_is_stopped():
     with pytest.raises(services.ServiceError, match=r"not ready after 2 s \(no answer on 127.0.0.1:"):
         stuck.start()
     assert not stuck.running
+
+
+def test_the_connect_server_has_the_course_settings_and_cores(monkeypatch):
+    """Its settings come from session.py, where get_spark's come from; local[n] follows the cores."""
+    from sparkcourse.session import driver_settings, session_settings
+
+    monkeypatch.setenv("SPARKCOURSE_CORES", "3")
+    command = cluster.connect_server().command
+    assert command[command.index("--master") + 1] == "local[3]"
+    confs = dict(command[i + 1].split("=", 1) for i, word in enumerate(command) if word == "--conf")
+    assert {**session_settings(), **driver_settings(), "spark.ui.enabled": "false"}.items() <= confs.items()
