@@ -1,7 +1,9 @@
 """Plots the lessons show: confusion matrices, ROC/PR curves, feature importances, tuning curves.
 
 Each function returns a matplotlib Figure (closed, so a notebook shows it once: as the cell's
-value). The small aggregates are computed in Spark; only they reach the driver.
+value). Counts and curves are aggregated in Spark, so only the aggregates reach the driver; a
+scatter plot (``residuals``, ``scatter_2d``) draws every point it is given, so give it a sample
+of large data.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+
+from sparkcourse import SEED
 
 
 def confusion_counts(predictions, label_col: str = "label", prediction_col: str = "prediction",
@@ -52,28 +56,26 @@ def confusion_matrix(predictions, label_col: str = "label", prediction_col: str 
     return fig
 
 
-def _scores_and_labels(predictions, label_col: str, probability_col: str):
+def _curve_points(predictions, label_col: str, probability_col: str):
+    """Cumulative true and false positives at each distinct score, best score first.
+
+    Counted in Spark per distinct score of class 1: one row per score reaches the driver, never
+    one per prediction."""
     from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
 
-    data = predictions.select(
-        vector_to_array(probability_col)[1].alias("score"), predictions[label_col].cast("double").alias("y")
-    ).toPandas()
-    return data["score"].to_numpy(), data["y"].to_numpy()
-
-
-def _curve_points(scores: np.ndarray, labels: np.ndarray):
-    """Cumulative true/false positives at each distinct threshold, best score first."""
-    order = np.argsort(-scores, kind="mergesort")
-    scores, labels = scores[order], labels[order]
-    distinct = np.r_[np.where(np.diff(scores))[0], labels.size - 1]
-    tp = np.cumsum(labels)[distinct]
-    fp = (distinct + 1) - tp
+    rows = (predictions.select(vector_to_array(probability_col)[1].alias("score"),
+                               predictions[label_col].cast("double").alias("y"))
+            .groupBy("score").agg(F.sum("y").alias("positives"), F.count("*").alias("rows"))
+            .orderBy(F.desc("score")).collect())
+    tp = np.cumsum([int(r.positives) for r in rows])
+    fp = np.cumsum([r.rows for r in rows]) - tp
     return tp, fp
 
 
 def roc_curve(predictions, label_col: str = "label", probability_col: str = "probability"):
     """ROC curve of a binary classifier (positive class = label 1), with its AUC in the legend."""
-    tp, fp = _curve_points(*_scores_and_labels(predictions, label_col, probability_col))
+    tp, fp = _curve_points(predictions, label_col, probability_col)
     tpr = np.r_[0, tp / max(tp[-1], 1)]
     fpr = np.r_[0, fp / max(fp[-1], 1)]
     auc = float(np.trapezoid(tpr, fpr))
@@ -89,13 +91,12 @@ def roc_curve(predictions, label_col: str = "label", probability_col: str = "pro
 
 def pr_curve(predictions, label_col: str = "label", probability_col: str = "probability"):
     """Precision-recall curve of a binary classifier, with the positive rate as the chance line."""
-    scores, labels = _scores_and_labels(predictions, label_col, probability_col)
-    tp, fp = _curve_points(scores, labels)
+    tp, fp = _curve_points(predictions, label_col, probability_col)
     precision = tp / np.maximum(tp + fp, 1)
     recall = tp / max(tp[-1], 1)
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot(np.r_[0, recall], np.r_[1, precision], label="model")
-    ax.axhline(labels.mean() if labels.size else 0, ls="--", color="grey", label="chance (positive rate)")
+    ax.axhline(tp[-1] / (tp[-1] + fp[-1]) if tp.size else 0, ls="--", color="grey", label="chance (positive rate)")
     ax.set(xlabel="recall", ylabel="precision", title="Precision-recall curve", xlim=(0, 1), ylim=(0, 1.01))
     ax.legend(loc="lower left")
     plt.close(fig)
@@ -135,7 +136,10 @@ def metric_curve(values: Sequence, metrics: Sequence[float] | dict, xlabel: str,
 
 
 def residuals(predictions, label_col: str = "label", prediction_col: str = "prediction", title: str = "Residuals"):
-    """Residual (true - predicted) against predicted value: a good model leaves a shapeless band around 0."""
+    """Residual (true - predicted) against predicted value: a good model leaves a shapeless band around 0.
+
+    A scatter needs every point: all rows of ``predictions`` reach the driver. On large data, pass
+    a sample (``predictions.sample(fraction, seed=SEED)``)."""
     data = predictions.select(predictions[label_col].cast("double").alias("y"),
                               predictions[prediction_col].cast("double").alias("p")).toPandas()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -267,7 +271,7 @@ def scaling_curves(table, title: str = "The same task in scikit-learn and Spark 
 
 
 def ratings_matrix(ratings, users: int = 60, items: int = 120, rank: int = 10, user_col: str = "userId",
-                   item_col: str = "movieId", rating_col: str = "rating", seed: int = 42):
+                   item_col: str = "movieId", rating_col: str = "rating", seed: int = SEED):
     """Left: a block of the user x item ratings matrix (users and items picked by a seeded hash),
     mostly empty. Right: the same matrix as the product of two thin factor matrices, users x rank
     and rank x items, as ALS learns them."""

@@ -108,3 +108,16 @@ def test_ratings_matrix_shows_the_sampled_block_and_the_factors(spark):
     assert 0 < filled < 20
     texts = " ".join(t.get_text() for t in fig.axes[1].texts)
     assert "users\nx 3" in texts and "3 x movies" in texts
+
+
+def test_roc_auc_with_tied_scores_equals_scikit_learn(spark):
+    """The curve counted per distinct score in Spark treats ties as one threshold, as sklearn does."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 2, 60).astype(float)
+    scores = np.round(np.clip(0.3 * labels + rng.random(60) * 0.7, 0, 1), 1)  # many ties
+    df = spark.createDataFrame([(float(y), Vectors.dense([1 - p, p])) for y, p in zip(labels, scores)],
+                               ["label", "probability"])
+    legend = plots.roc_curve(df).axes[0].get_legend().get_texts()[0].get_text()
+    assert legend == f"model (AUC = {roc_auc_score(labels, scores):.3f})"
