@@ -14,19 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from sparkcourse import SEED
+from sparkcourse.penguin_sex import parse_training_args
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="penguins CSV (any URI Spark reads); default: the course's copy")
     parser.add_argument("--model-out", required=True, help="folder (URI) to save the fitted PipelineModel in")
-    parser.add_argument("--reg-param", type=float, default=0.01, help="LogisticRegression regParam (default 0.01)")
-    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the 80/20 split (default {SEED})")
-    args = parser.parse_args(argv)
-    if args.reg_param < 0:
-        parser.error("--reg-param must be >= 0")
-    return args
+    return parse_training_args(parser, argv, split="80/20")
 
 
 def main(argv=None) -> None:

@@ -17,6 +17,19 @@ from sparkcourse.features import encode_categories, encoded_names
 FEATURES = CATEGORICAL + NUMERIC
 
 
+def parse_training_args(parser, argv=None, split: str = "80/20"):
+    """The task's two settings on a script's command line: add ``--reg-param`` and ``--seed`` to
+    ``parser``, parse ``argv`` and refuse a negative regParam."""
+    from sparkcourse import SEED
+
+    parser.add_argument("--reg-param", type=float, default=0.01, help="LogisticRegression regParam (default 0.01)")
+    parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the {split} split (default {SEED})")
+    args = parser.parse_args(argv)
+    if args.reg_param < 0:
+        parser.error("--reg-param must be >= 0")
+    return args
+
+
 def penguin_sex_data(spark, path: str | None = None):
     """Penguins with a known sex and measurements; ``label`` is 1.0 for male. ``path``: any URI
     Spark reads (a local file, ``hdfs://``, ``s3://``); default: the course's copy."""

@@ -16,25 +16,21 @@ import argparse
 import sys
 from pathlib import Path
 
+try:
+    import sparkcourse  # noqa: F401  (installed in the course's environment)
+except ImportError:  # a fresh virtualenv made from python_env.yaml: use the clone's copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reg-param", type=float, default=0.01, help="LogisticRegression regParam (default 0.01)")
-    # 42 is sparkcourse.SEED, written out: MLproject's default must be a literal, and this script
-    # reads its arguments before it knows where sparkcourse is (a test keeps it equal to MLproject's).
-    parser.add_argument("--seed", type=int, default=42, help="seed of the 60/20/20 split (default 42)")
-    args = parser.parse_args(argv)
-    if args.reg_param < 0:
-        parser.error("--reg-param must be >= 0")
-    return args
+    from sparkcourse.penguin_sex import parse_training_args
+
+    # MLproject's defaults are literals; a test keeps them equal to these (SEED is 42).
+    return parse_training_args(argparse.ArgumentParser(description=__doc__.splitlines()[0]), argv, split="60/20/20")
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    try:
-        import sparkcourse  # noqa: F401  (installed in the course's environment)
-    except ImportError:  # a fresh virtualenv made from python_env.yaml: use the clone's copy
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     import mlflow
     import mlflow.spark
     from mlflow.models import infer_signature
