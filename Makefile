@@ -1,15 +1,6 @@
 # The course's commands. Learners need two: `make lab` and `make test`.
-SHELL := /bin/bash
 .DEFAULT_GOAL := lab
-
-VENV ?= .venv
-export VENV
-# The environment's commands (jupyter, nbgrader, alembic) come first.
-export PATH := $(abspath $(VENV))/bin:$(PATH)
-PY := $(VENV)/bin/python
-PYTHON ?= $(shell tools/find-python)
-# Notebook tests: parallel workers (one notebook per worker at a time).
-JOBS ?= 2
+include tools/common.mk
 
 .PHONY: help bootstrap lab test test-fast test-browser check release outputs coverage collect grade merge-grades \
 	learner-edition bench bench-grade doctor lock clean
@@ -30,15 +21,6 @@ help:
 	@echo "make bench-grade  grade 24 synthetic submissions of lesson 00 with JOBS=1 and JOBS=2"
 	@echo "make bench        time every solutions notebook"
 	@echo "make doctor       what this machine has, and what is wrong"
-
-bootstrap:
-	@if [ -z "$(PYTHON)" ]; then exit 1; fi
-	@$(PYTHON) tools/bootstrap.py
-
-lab: bootstrap
-	@$(PY) -m sparkcourse workspace
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=workspace --ServerApp.ip=127.0.0.1 $(LAB_ARGS) \
-		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: bootstrap
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=25 --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
@@ -82,9 +64,6 @@ bench-grade: bootstrap
 
 bench: bootstrap
 	$(PY) -m tools.bench
-
-doctor: bootstrap
-	$(PY) -m sparkcourse doctor
 
 lock:
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv

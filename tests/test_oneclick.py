@@ -21,13 +21,19 @@ def test_binder_environment_brings_python_java_and_make_but_copies_no_pins(root)
     assert not any(isinstance(d, dict) for d in deps), "pins come from the bootstrap, not a copy"
 
 
+def _make_bootstrap(root) -> str:
+    """What `make bootstrap` runs (printed, not run)."""
+    return subprocess.run(["make", "-n", "bootstrap", "PYTHON=python3"], cwd=root, capture_output=True, text=True,
+                          check=True).stdout
+
+
 def test_postbuild_runs_the_bootstrap_the_makefile_runs(root):
     post = root / "binder" / "postBuild"
     assert os.access(post, os.X_OK), "repo2docker runs postBuild only when it is executable"
     subprocess.run(["bash", "-n", str(post)], check=True)
     text = post.read_text()
     assert 'tools/bootstrap.py' in text and (root / "tools" / "bootstrap.py").is_file()
-    assert "@$(PYTHON) tools/bootstrap.py" in (root / "Makefile").read_text()  # the same entry point
+    assert "tools/bootstrap.py" in _make_bootstrap(root)  # the same entry point
 
 
 def test_postbuild_sets_up_an_environment_for_real(root, tmp_path):
@@ -56,5 +62,5 @@ def test_devcontainer_has_python_311_java_17_and_runs_make_bootstrap(root):
     assert version and int(version.group(1)) >= 11
     assert config["features"]["ghcr.io/devcontainers/features/java:1"]["version"] == "17"
     assert "make bootstrap" in config["postCreateCommand"]
-    assert re.search(r"^bootstrap:", (root / "Makefile").read_text(), re.M)
+    assert "tools/bootstrap.py" in _make_bootstrap(root)
     assert 4040 in config["forwardPorts"] and 8888 in config["forwardPorts"]

@@ -28,7 +28,7 @@ TEMPLATES = Path(__file__).resolve().parent / "learner"
 #: Copied from the course as they are (tracked files only).
 INCLUDE = ["course", "sparkcourse", "datasets", "examples", "requirements", "pyproject.toml", "environment.yml",
            "LICENSE", "LICENSE-CONTENT.md", "conftest.py", "tools/__init__.py", "tools/bootstrap.py",
-           "tools/find-python", "tools/check_lesson.py", "tools/notebooks.py"]
+           "tools/find-python", "tools/common.mk", "tools/check_lesson.py", "tools/notebooks.py"]
 #: The course's tests that need neither solutions/ nor the grading tools.
 LEARNER_TESTS = ["processes.py", "test_checks.py", "test_spoofed_answers.py", "test_cluster.py", "test_compare.py",
                  "test_datasets.py", "test_emr.py", "test_environment.py", "test_features.py", "test_java.py", "test_lesson_data.py",
