@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from sparkcourse.benchmark import PeakMemory, descendants  # noqa: E402  (one memory sampler, also lesson 12's)
-from tools.notebooks import lesson_notebooks, notebook_client, test_environment  # noqa: E402
+from tools import ROOT
+from sparkcourse.benchmark import PeakMemory, descendants  # one memory sampler, also lesson 12's
+from tools.notebooks import lesson_notebooks, notebook_client, test_environment
 
 SUITES = {"make test-fast": ["make", "test-fast"], "make test": ["make", "test"]}
 
