@@ -279,7 +279,7 @@ def most_popular_unseen(df, user_id, k):
 ''',
     },
     "10_mlflow": {
-        # half done: logs only the first param and the first metric (the visible check gives one of each)
+        # half done: logs only the first param and the first metric
         "ex10_1_log_run": '''
 def log_run(run_name, params, metrics, figure):
     with mlflow.start_run(run_name=run_name) as run:
