@@ -113,6 +113,8 @@ def _leftover_servers() -> list[str]:
                 if process.info["status"] == psutil.STATUS_ZOMBIE or not (
                         "sparkcourse.supervise" in command or "mlflow" in command):
                     continue
+                if command.rstrip().endswith("pyspark-shell"):
+                    continue  # the kernel's own Spark JVM (its app name may say mlflow): it ends with the kernel
                 if process.environ().get("SPARKCOURSE_WORKDIR") == os.environ["SPARKCOURSE_WORKDIR"]:
                     left.append(command[:120])
             except psutil.Error:
