@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 from sparkcourse.paths import workdir
-from sparkcourse.services import HOST, Service, ServiceError, _log_tail, free_port
+from sparkcourse.services import HOST, Service, ServiceError, free_port, log_tail
 
 
 def spark_home() -> Path:
@@ -183,7 +183,7 @@ def spark_submit(command: Sequence[str | os.PathLike], timeout: float = 600) -> 
         # A Python script's own errors reach spark-submit's stdout; Spark's go to the log.
         printed = "\n".join(done.stdout.strip().splitlines()[-15:]) or "(nothing)"
         raise ServiceError(f"spark-submit of {program} failed (exit code {done.returncode}). "
-                           f"The script printed:\n{printed}\nLast lines of {log_path}:\n{_log_tail(log_path)}")
+                           f"The script printed:\n{printed}\nLast lines of {log_path}:\n{log_tail(log_path)}")
     return done.stdout
 
 

@@ -1,4 +1,4 @@
-"""Servers a lesson starts as child processes: the MLflow tracking UI and an MLflow model server.
+"""Servers a lesson starts as child processes (MLflow's in sparkcourse.tracking, Spark's in sparkcourse.cluster).
 
 Each :class:`Service` listens on 127.0.0.1 only, on a free port unless told otherwise, writes its
 log under the work folder, is ready-checked (HTTP, or TCP for a gRPC server) with a timeout, and is always stopped:
@@ -6,7 +6,7 @@ log under the work folder, is ready-checked (HTTP, or TCP for a gRPC server) wit
 sudden death of the notebook kernel. The server runs under a small supervisor that stops the
 server's whole process group, JVM included, when told to stop or when its parent dies::
 
-    with model_server("models:/penguin-sex@champion", tracking_uri) as server:
+    with tracking.model_server("models:/penguin-sex@champion", tracking_uri) as server:
         requests.post(server.url + "/invocations", json=payload)
 """
 
@@ -47,7 +47,7 @@ def port_in_use(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
-def _log_tail(path: Path, lines: int = 15) -> str:
+def log_tail(path: Path, lines: int = 15) -> str:
     try:
         text = path.read_text(errors="replace").strip().splitlines()
     except OSError:
@@ -124,14 +124,14 @@ class Service:
             code = self.process.poll()
             if code is not None:
                 raise ServiceError(f"The {self.name} stopped (exit code {code}) before it was ready. "
-                                   f"Last lines of its log {self.log_path.name}:\n{_log_tail(self.log_path)}")
+                                   f"Last lines of its log {self.log_path.name}:\n{log_tail(self.log_path)}")
             if self._answers():
                 return
             if time.monotonic() > deadline:
                 where = f"{self.url}{self.ready_path}" if self.ready_path is not None else f"{HOST}:{self.port}"
                 raise ServiceError(f"The {self.name} was not ready after {self.timeout:.0f} s (no answer on "
                                    f"{where}). Last lines of its log "
-                                   f"{self.log_path.name}:\n{_log_tail(self.log_path)}")
+                                   f"{self.log_path.name}:\n{log_tail(self.log_path)}")
             time.sleep(0.25)
 
     def _answers(self) -> bool:
@@ -184,37 +184,9 @@ def stop_all() -> None:
         service.stop()
 
 
-def _mlflow_command() -> list[str]:
-    return [str(Path(sys.executable).with_name("mlflow"))]
-
-
-def _environment(**extra: str) -> dict:
+def child_environment(**extra: str) -> dict:
     """This environment, with the project's programs first on PATH (mlflow runs uvicorn from it)."""
     env = dict(os.environ)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.update(extra)
     return env
-
-
-def tracking_ui(tracking_uri: str, artifact_uri: str, port: int | None = None, timeout: float = 120) -> Service:
-    """The MLflow tracking server and UI over an existing store (started by ``start()`` or ``with``)."""
-    command = [*_mlflow_command(), "server", "--backend-store-uri", tracking_uri,
-               "--default-artifact-root", artifact_uri, "--host", HOST, "--port", "{port}", "--workers", "1"]
-    return Service("MLflow tracking UI", command, port, ready_path="/health", env=_environment(), timeout=timeout)
-
-
-def model_server(model_uri: str, tracking_uri: str, port: int | None = None, timeout: float = 180) -> Service:
-    """``mlflow models serve`` for ``model_uri`` in this environment (no new virtualenv).
-
-    A Spark model is scored by a Spark session inside the server; it starts with the same JVM
-    levers as :func:`sparkcourse.get_spark` (class-data archive, fast JIT), about twice as fast.
-    """
-    from sparkcourse.session import java_start_options
-
-    command = [*_mlflow_command(), "models", "serve", "--model-uri", model_uri, "--env-manager", "local",
-               "--host", HOST, "--port", "{port}", "--workers", "1"]
-    env = _environment(MLFLOW_TRACKING_URI=tracking_uri)
-    options = java_start_options()
-    if options:
-        env["JDK_JAVA_OPTIONS"] = options
-    return Service("MLflow model server", command, port, ready_path="/ping", env=env, timeout=timeout)

@@ -16,7 +16,7 @@ import textwrap
 import pytest
 
 from processes import family, gone_within
-from sparkcourse import services
+from sparkcourse import services, tracking
 
 HTTP_SERVER = [sys.executable, "-m", "http.server", "{port}", "--bind", "127.0.0.1"]
 
@@ -88,12 +88,12 @@ def test_servers_die_with_the_process_that_started_them(tmp_path):
 
 def test_model_server_starts_its_jvm_with_the_course_levers(monkeypatch):
     monkeypatch.setenv("SPARKCOURSE_FAST_JVM", "1")
-    server = services.model_server("models:/demo@champion", "sqlite:///demo.db")
+    server = tracking.model_server("models:/demo@champion", "sqlite:///demo.db")
     assert "TieredStopAtLevel=1" in server.env["JDK_JAVA_OPTIONS"]
     assert server.env["MLFLOW_TRACKING_URI"] == "sqlite:///demo.db"
     assert server.env["PATH"].split(os.pathsep)[0] == os.path.dirname(sys.executable), "uvicorn must be found"
     monkeypatch.setenv("SPARKCOURSE_FAST_JVM", "0")
-    assert "JDK_JAVA_OPTIONS" not in services.model_server("models:/demo@champion", "sqlite:///demo.db").env
+    assert "JDK_JAVA_OPTIONS" not in tracking.model_server("models:/demo@champion", "sqlite:///demo.db").env
 
 
 @pytest.mark.servers
@@ -131,8 +131,8 @@ def test_real_mlflow_servers_serve_the_spark_pipeline(spark):
     version = client.create_model_version("services-test", f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
     client.set_registered_model_alias("services-test", "champion", version.version)
 
-    ui = services.tracking_ui(store.tracking_uri, store.artifact_uri).start(wait=False)
-    server = services.model_server("models:/services-test@champion", store.tracking_uri).start(wait=False)
+    ui = tracking.tracking_ui(store.tracking_uri, store.artifact_uri).start(wait=False)
+    server = tracking.model_server("models:/services-test@champion", store.tracking_uri).start(wait=False)
     try:
         ui.wait_ready()
         server.wait_ready()
