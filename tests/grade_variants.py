@@ -25,8 +25,8 @@ import nbformat
 import pytest
 
 from tools.notebooks import nbgrader_meta
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 COURSE = ROOT / "course"
 VARIANTS = ("spoofed", "wrong", "blank")  # blank last: later cells run as in an unanswered release

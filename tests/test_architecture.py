@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "sparkcourse"
 
 

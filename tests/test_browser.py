@@ -37,8 +37,8 @@ from processes import family, gone_within
 from sparkcourse.services import Service, port_in_use
 from sparkcourse.workspace import sync_workspace
 from tools import notebooks
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LESSON = "00_setup"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 pytestmark = [pytest.mark.browser, pytest.mark.notebooks]

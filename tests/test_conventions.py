@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from tools.notebooks import GRADE_ID_PATTERN, KERNEL_NAME, LESSON_PATTERN, lesson_notebooks, nbgrader_meta
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 SOLUTIONS = lesson_notebooks(ROOT / "solutions")
 REQUIRED_HEADINGS = [r"^## Summary\b", r"^## Next\b"]

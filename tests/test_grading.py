@@ -16,15 +16,14 @@ from __future__ import annotations
 import html
 import re
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from tools.grading import grade_stored_outputs
 from tools.notebooks import lesson_notebooks, nbgrader_meta
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.notebooks
 LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
 

@@ -22,8 +22,8 @@ import pytest
 
 from tools.grading import collect, db_url, grade, nbgrader
 from tools.notebooks import nbgrader_meta
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = "grading_fixture"
 TIMEOUT = 30  # per cell, fixture only: a Spark start on a loaded 2-core machine fits
 pytestmark = pytest.mark.notebooks

@@ -13,8 +13,8 @@ import pytest
 from sparkcourse.feedback import PLACEHOLDER, RedactHiddenTests, hidden_lines, redact, redact_output
 from tools.grading import (CollectError, collect, edited_locked_cells, failed_students, plan_collection,
                            released_locked_cells, suspicious_lines)
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GRADE_CELL = '''"""Check f."""
 check_close(f(1), 2)
 ### BEGIN HIDDEN TESTS

@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 from tools.notebooks import lesson_notebooks, nbgrader_meta
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LESSONS = [p.parent.name for p in lesson_notebooks(ROOT / "solutions")]
 
 WRONG_ANSWERS = {

@@ -13,8 +13,8 @@ import pytest
 
 from tools.learner_edition import OPENERS, build, export, leaks, secret_regions, tracked_lessons
 from tools.notebooks import nbgrader_meta
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LESSONS = tracked_lessons()
 
 

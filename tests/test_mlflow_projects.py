@@ -18,8 +18,8 @@ import psutil
 import pytest
 
 from sparkcourse import tracking
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PROJECT = ROOT / "examples" / "penguins_project"
 
 

@@ -37,8 +37,8 @@ import nbformat
 import pytest
 
 from tools.notebooks import lesson_notebooks
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = lesson_notebooks(ROOT / "solutions")
 
 CONSTANT_MARKER = "<!-- constant -->"

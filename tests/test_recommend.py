@@ -5,15 +5,14 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
 from pyspark.sql import functions as F
 
 from sparkcourse import SEED, recommend
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import difflib
 from pathlib import Path
 
 from tools.release import generate
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _files(folder: Path) -> dict[str, bytes]:
