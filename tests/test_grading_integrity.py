@@ -306,14 +306,16 @@ def test_fixture_limits_observed(tmp_path):
 SETUP_HIDDEN = ['got = [(r["island"], r["n"]) for r in count_by(penguins, "island").collect()]',
                 'check_equal(got, [("Biscoe", 168), ("Dream", 124), ("Torgersen", 52)]',
                 '("Adelie", "female", 73, 3368.8), ("Adelie", "male", 73, 4043.5),',
-                'rows = [(r["species"], r["sex"], r["n"], r["mean_mass_g"]) for r in mass_by_species_and_sex(toy)',
-                'check_equal(rows, [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)],']
+                'rows = [(r["species"], r["sex"], r["n"], r["mean_mass_g"]) for r in mass_by_species_and_sex(other)',
+                'check_equal(rows, [("Y", "y", 1, 8.0), ("Z", "x", 3, 1.7)],']
 HARD_CODED_COUNT_BY = '''def count_by(df, column):
     return spark.createDataFrame([("Adelie", 152), ("Chinstrap", 68), ("Gentoo", 124)], f"{column} string, n bigint")'''
+# sorted by species, then the larger group first: right on the worked example and the first row of the
+# penguins (the visible checks), wrong for the Gentoo rows (a hidden check)
 HALF_DONE_MASS = '''def mass_by_species_and_sex(df):
-    return (df.dropna(subset=["sex"]).groupBy("species", "sex")
+    return (df.dropna(subset=["sex", "body_mass_g"]).groupBy("species", "sex")
             .agg(F.count("*").alias("n"), F.round(F.avg("body_mass_g"), 1).alias("mean_mass_g"))
-            .orderBy("species", "sex"))'''
+            .orderBy("species", F.desc("n"), "sex"))'''
 
 
 def test_setup_lesson_cases(tmp_path):
@@ -362,10 +364,10 @@ def test_setup_lesson_cases(tmp_path):
     executed = nbformat.read(course / "autograded" / "adversary" / lesson / f"{lesson}.ipynb", as_version=4)
     traceback = "".join(line for o in cell(executed, "ex00_2_mass_by_sex_test").outputs
                         if o.output_type == "error" for line in o.traceback)
-    failing_line = 'check_equal(rows, [("A", "f", 2, 11.5), ("A", "m", 1, 4.0), ("B", "m", 1, 7.0)],'
+    failing_line = '("Gentoo", "female", 58, 4679.7), ("Gentoo", "male", 61, 5484.8),'
     assert failing_line in re.sub(r"\x1b\[[0-9;]*m", "", traceback)
     text = feedback_text(course, "adversary", lesson)
-    assert "CheckFailed: the rows on a small DataFrame with nulls[1][2] should be 1, but it is 2." in text
+    assert "CheckFailed: the rows of mass_by_species_and_sex(penguins)[4][1] should be 'female', but it is 'male'." in text
     assert failing_line not in text
     _assert_no_hidden_tests(course, lesson, students, SETUP_HIDDEN)
     _assert_no_hidden_tests(course, lesson, ["adversary"],
