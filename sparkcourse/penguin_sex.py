@@ -12,7 +12,7 @@ from __future__ import annotations
 from sparkcourse import SEED
 from sparkcourse.datasets import PENGUIN_CATEGORIES as CATEGORICAL
 from sparkcourse.datasets import PENGUIN_MEASUREMENTS as NUMERIC
-from sparkcourse.features import encode_categories, encoded_names
+from sparkcourse.features import assemble_features, encode_categories, encoded_names
 
 FEATURES = CATEGORICAL + NUMERIC
 
@@ -40,6 +40,20 @@ def penguin_sex_data(spark, path: str | None = None):
     return (load_penguins(spark, path).dropna(subset=["sex", *NUMERIC])
             .select(*CATEGORICAL, *[F.col(c).cast("double").alias(c) for c in NUMERIC],
                     (F.col("sex") == "male").cast("double").alias("label")))
+
+
+def penguin_sex_features(spark):
+    """Lesson 03's data for predicting sex, for the lessons after it: the penguins with every
+    measurement and a known sex, ``features`` = the four measurements then species and island
+    one-hot (:func:`sparkcourse.features.assemble_features`), ``label`` = 1.0 for male. The
+    original columns are kept."""
+    from pyspark.sql import functions as F
+
+    from sparkcourse.datasets import load_penguins
+
+    penguins = load_penguins(spark).dropna(subset=NUMERIC + ["sex"])
+    return (assemble_features(penguins, numeric=NUMERIC, categorical=CATEGORICAL)
+            .withColumn("label", (F.col("sex") == "male").cast("double")))
 
 
 def penguin_sex_pipeline(reg_param: float = 0.01):
