@@ -20,14 +20,19 @@ FEATURES = CATEGORICAL + NUMERIC
 def parse_training_args(parser, argv=None, split: str = "80/20"):
     """The task's two settings on a script's command line: add ``--reg-param`` and ``--seed`` to
     ``parser``, parse ``argv`` and refuse a negative regParam."""
-    from sparkcourse import SEED
-
     parser.add_argument("--reg-param", type=float, default=0.01, help="LogisticRegression regParam (default 0.01)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"seed of the {split} split (default {SEED})")
     args = parser.parse_args(argv)
     if args.reg_param < 0:
         parser.error("--reg-param must be >= 0")
     return args
+
+
+def _male():
+    """The label: 1.0 for a male penguin, 0.0 for a female one."""
+    from pyspark.sql import functions as F
+
+    return (F.col("sex") == "male").cast("double")
 
 
 def penguin_sex_data(spark, path: str | None = None):
@@ -39,7 +44,7 @@ def penguin_sex_data(spark, path: str | None = None):
 
     return (load_penguins(spark, path).dropna(subset=["sex", *NUMERIC])
             .select(*CATEGORICAL, *[F.col(c).cast("double").alias(c) for c in NUMERIC],
-                    (F.col("sex") == "male").cast("double").alias("label")))
+                    _male().alias("label")))
 
 
 def penguin_sex_features(spark):
@@ -47,13 +52,10 @@ def penguin_sex_features(spark):
     measurement and a known sex, ``features`` = the four measurements then species and island
     one-hot (:func:`sparkcourse.features.assemble_features`), ``label`` = 1.0 for male. The
     original columns are kept."""
-    from pyspark.sql import functions as F
-
     from sparkcourse.datasets import load_penguins
 
     penguins = load_penguins(spark).dropna(subset=NUMERIC + ["sex"])
-    return (assemble_features(penguins, numeric=NUMERIC, categorical=CATEGORICAL)
-            .withColumn("label", (F.col("sex") == "male").cast("double")))
+    return assemble_features(penguins, numeric=NUMERIC, categorical=CATEGORICAL).withColumn("label", _male())
 
 
 def penguin_sex_pipeline(reg_param: float = 0.01):

@@ -222,10 +222,15 @@ def java_options(archive: Path | None = None, fast: bool = True, dump_to: Path |
     return " ".join(f'"{opt}"' if " " in opt else opt for opt in opts)
 
 
-def local_master(env: dict | None = None) -> str:
-    """``local[n]`` with the course's cores (``SPARKCOURSE_CORES``, default 2)."""
+def local_cores(env: dict | None = None) -> int:
+    """The course's local cores (``SPARKCOURSE_CORES``, default 2)."""
     env = os.environ if env is None else env
-    return f"local[{int(env.get('SPARKCOURSE_CORES') or DEFAULT_CORES)}]"
+    return int(env.get("SPARKCOURSE_CORES") or DEFAULT_CORES)
+
+
+def local_master(env: dict | None = None) -> str:
+    """``local[n]`` with :func:`local_cores`."""
+    return f"local[{local_cores(env)}]"
 
 
 def session_settings() -> dict[str, str]:
@@ -252,11 +257,11 @@ def build_conf(
 ) -> dict[str, str]:
     """The Spark configuration :func:`get_spark` uses, before ``overrides`` (pure: easy to test)."""
     env = os.environ if env is None else env
-    cores = int(env.get("SPARKCOURSE_CORES") or DEFAULT_CORES)
+    cores = local_cores(env)
     fast = _flag(env, "SPARKCOURSE_FAST_JVM")
     archive = cds_archive_path(java) if (fast and java is not None) else None
     conf = {
-        "spark.master": env.get("SPARK_MASTER") or local_master(env),
+        "spark.master": env.get("SPARK_MASTER") or f"local[{cores}]",
         "spark.app.name": app_name,
         "spark.default.parallelism": str(cores),
         **session_settings(),
