@@ -21,6 +21,8 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
+from sparkcourse.services import child_environment
+from tools import ROOT
 from tools.notebooks import nbgrader_meta
 
 
@@ -30,10 +32,8 @@ def nbgrader(course: Path, *args: str, env: dict[str, str] | None = None) -> sub
     ``env``: variables to set on top of this process's environment.
     """
     # nbgrader calls the environment's `alembic` command: its bin/ must come first on PATH.
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           **(env or {})}
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
-                            capture_output=True, text=True, env=env)
+                            capture_output=True, text=True, env=child_environment(**(env or {})))
     if result.returncode != 0:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -556,24 +556,32 @@ def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> 
     autograde without executing, generate_feedback), then one ``nbgrader export`` for grades.csv.
     """
     command = [sys.executable, "-m", "tools.grading", "--stored-worker", str(course), student, *assignments]
-    done = subprocess.run(command, cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True,
-                          env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=child_environment())
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{done.stdout}{done.stderr}")
     nbgrader(course, "export", "--to", str(course / "grades.csv"), "--log-level=WARN")
     return {assignment: results(course, assignment, students=[student]) for assignment in assignments}
 
 
-def _grade_stored_in_this_process(course: Path, student: str, assignments: list[str]) -> None:
+def nbgrader_api(course: Path, **settings: dict):
+    """nbgrader's API in this process, over ``course`` with its nbgrader_config.py and ``settings``
+    on top (per section, e.g. ``Execute={"enabled": False}``): one process for many steps, whose
+    start-up costs more than each step."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
-    config.Execute.enabled = False  # graded on the outputs the notebook holds
-    config.ClearOutput.enabled = False
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for section, values in settings.items():
+        for name, value in values.items():
+            setattr(config[section], name, value)
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def _grade_stored_in_this_process(course: Path, student: str, assignments: list[str]) -> None:
+    # graded on the outputs the notebook holds
+    api = nbgrader_api(course, Execute={"enabled": False}, ClearOutput={"enabled": False})
     for assignment in assignments:
         for step, outcome in (("generate_assignment", lambda: api.generate_assignment(assignment, force=True)),
                               ("autograde", lambda: api.autograde(assignment, student, force=True)),

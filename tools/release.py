@@ -34,19 +34,14 @@ def generate(release_dir: Path, lessons: list[str] | None = None, db_url: str | 
 
 def _generate_in_this_process(release_dir: Path, names: list[str], db_url: str | None) -> None:
     """nbgrader's API with the course's nbgrader_config.py (run from the project root)."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
+    from tools.grading import nbgrader_api
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
-    config.CourseDirectory.root = str(ROOT)
-    config.CourseDirectory.release_directory = str(release_dir)
+    directory = {"release_directory": str(release_dir)}
     if db_url:
-        config.CourseDirectory.db_url = db_url
-    else:
-        config.GenerateAssignment.no_database = True  # as `--no-db` does
-        config.SaveCells.enabled = False
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        api = nbgrader_api(ROOT, CourseDirectory={**directory, "db_url": db_url})
+    else:  # as `--no-db` does
+        api = nbgrader_api(ROOT, CourseDirectory=directory, GenerateAssignment={"no_database": True},
+                           SaveCells={"enabled": False})
     for name in names:
         outcome = api.generate_assignment(name, force=True, create=bool(db_url))
         if not outcome["success"]:
