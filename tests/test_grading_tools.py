@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import shutil
 import zipfile
 from pathlib import Path
@@ -220,6 +222,19 @@ nbclient.exceptions.DeadKernelError: Kernel died
     assert failed_students(log) == {"killer": "nbclient.exceptions.DeadKernelError: Kernel died",
                                     "stuck": "the kernel became unresponsive and could not be interrupted"}
     assert failed_students("[AutogradeApp | ERROR] No assignment with ID 'a' exists in the database") == {}
+    # the same log as nbgrader's API writes it (tools.grading's student worker)
+    assert failed_students(re.sub(r"^\[AutogradeApp \| ", "[", log, flags=re.M)) == failed_students(log)
+    two = """[ERROR] There was an error processing assignment: /c/submitted/killer/a
+[ERROR] Traceback (most recent call last):
+nbclient.exceptions.DeadKernelError: Kernel died
+[ERROR] There was an error processing assignment: /c/submitted/saboteur/a
+[ERROR] Traceback (most recent call last):
+RuntimeError: Hidden test region detected
+[ERROR] There was an error processing assignment 'a' for student 'killer'
+[ERROR] There was an error processing assignment 'a' for student 'saboteur'
+"""
+    assert failed_students(two) == {"killer": "nbclient.exceptions.DeadKernelError: Kernel died",
+                                    "saboteur": "RuntimeError: Hidden test region detected"}
 
 
 def test_preprocessor_redacts_the_solutions_too(tmp_path):

@@ -280,6 +280,10 @@ def results(course: Path, assignment: str, failures: dict[str, str] | None = Non
     return out
 
 
+#: The start of a line of nbgrader's log: ``[AutogradeApp | ERROR]`` (command line) or ``[ERROR]`` (API).
+LOG_LINE = re.compile(r"\[(\w+ \| )?(DEBUG|INFO|WARNING|ERROR|CRITICAL)\]")
+
+
 def failed_students(log: str) -> dict[str, str]:
     """Students whose notebook nbgrader could not grade, with the reason, from its log."""
     lines = log.splitlines()
@@ -297,7 +301,7 @@ def failed_students(log: str) -> dict[str, str]:
             elif "There was an error processing assignment:" in line:
                 trace = []
                 for following in lines[i + 1:]:
-                    if following.startswith("[") and "|" in following[:40] and trace:
+                    if LOG_LINE.match(following) and trace:
                         break
                     trace.append(following.strip())
                 reason = [t for t in trace if t and not t.startswith("[")]
@@ -387,7 +391,7 @@ class Outcome:
 
 def _grade_student(course: Path, assignment: str, student: str, base_db: Path, scratch: Path,
                    stored: bool) -> Outcome:
-    """Autograde one student and write their feedback, in nbgrader processes of their own.
+    """Autograde one student and write their feedback, in an nbgrader process of their own.
 
     Their own copy of the gradebook (nothing else writes to it), their own work folder
     (SPARKCOURSE_WORKDIR) and a fresh kernel: nothing they do reaches another student.
@@ -402,25 +406,22 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
     workdir.mkdir()
     feedback = course / "feedback" / student / assignment
     shutil.rmtree(feedback, ignore_errors=True)  # never an older run's feedback for this run's grades
-    env = {"SPARKCOURSE_WORKDIR": str(workdir)}
-    options = ["--Execute.enabled=False", "--ClearOutput.enabled=False"] if stored else []
-    try:
-        nbgrader(course, "autograde", assignment, f"--student={student}", "--force", "--log-level=WARN",
-                 f"--db=sqlite:///{db}", *options, env=env)
-    except RuntimeError as error:
-        failed = failed_students(str(error))
-        if student not in failed:
-            raise  # not the notebook's fault (gradebook, configuration): stop
-        outcome.failure = failed[student]
-    if outcome.failure is None:
-        try:
-            nbgrader(course, "generate_feedback", assignment, f"--student={student}", "--force",
-                     "--log-level=WARN", f"--db=sqlite:///{db}", env=env)
-        except RuntimeError as error:
-            failed = failed_students(str(error))
-            if student not in failed:
-                raise
+    command = [sys.executable, "-m", "tools.grading", "--student-worker", str(course), assignment, student,
+               f"sqlite:///{db}", *(["--stored"] if stored else [])]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                          env=child_environment(SPARKCOURSE_WORKDIR=str(workdir)))
+    log = done.stdout + done.stderr
+    if done.returncode in (AUTOGRADE_FAILED, FEEDBACK_FAILED):
+        failed = failed_students(log)
+        if student not in failed:  # not the notebook's fault (gradebook, configuration): stop
+            raise RuntimeError(f"nbgrader could not grade {student}'s {assignment}:\n{log}")
+        if done.returncode == AUTOGRADE_FAILED:
+            outcome.failure = failed[student]
+        else:
             outcome.no_feedback = failed[student]
+    elif done.returncode != 0:
+        raise RuntimeError(f"nbgrader could not grade {student}'s {assignment}:\n{log}")
+    if outcome.failure is None:
         with Gradebook(f"sqlite:///{db}") as gradebook:
             submission = gradebook.find_submission(assignment, student)
             outcome.score, outcome.max_score = submission.score, submission.max_score
@@ -429,6 +430,21 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
         feedback.parent.rmdir()
     outcome.seconds = time.monotonic() - start
     return outcome
+
+
+#: The student worker's exit codes when nbgrader fails at a step (its log says for whom and why).
+AUTOGRADE_FAILED, FEEDBACK_FAILED = 3, 4
+
+
+def _grade_student_in_this_process(course: Path, assignment: str, student: str, db: str, stored: bool) -> None:
+    """Autograde, then feedback, with nbgrader's API: one process start-up per student, not two."""
+    options = {"Execute": {"enabled": False}, "ClearOutput": {"enabled": False}} if stored else {}
+    api = nbgrader_api(course, CourseDirectory={"db_url": db}, **options)
+    for step, code in ((api.autograde, AUTOGRADE_FAILED), (api.generate_feedback, FEEDBACK_FAILED)):
+        result = step(assignment, student, force=True)
+        if not result["success"]:
+            print(result.get("log", ""), result.get("error", ""), sep="\n")
+            raise SystemExit(code)
 
 
 def _clock(seconds: float) -> str:
@@ -667,3 +683,5 @@ def summary(assignment: str, graded: list[StudentResult]) -> str:
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--stored-worker"]:  # grade_stored_outputs' worker
     _grade_stored_in_this_process(Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
+elif __name__ == "__main__" and sys.argv[1:2] == ["--student-worker"]:  # _grade_student's worker
+    _grade_student_in_this_process(Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], "--stored" in sys.argv[6:])
