@@ -22,7 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from test_grading_integrity import FIXTURE, ROOT, SOLUTION, WRONG, gradebook_state, make_course, submission
+from test_grading_integrity import (FIXTURE, FIXTURE_HIDDEN, FIXTURE_SOLUTION, ROOT, SOLUTION, WRONG,
+                                    _assert_no_hidden_tests, gradebook_state, make_course, submission)
 from tools.grading import grade, merge, nbgrader, shard_of
 
 pytestmark = pytest.mark.notebooks
@@ -90,13 +91,25 @@ def test_parallel_grading_equals_one_nbgrader_run(cohort):
     assert (parallel / "grades.csv").read_text() == (reference / "grades.csv").read_text()
     assert gradebook_state(parallel, FIXTURE) == gradebook_state(reference, FIXTURE)
     assert _feedback(parallel) == _feedback(reference) and len(_feedback(parallel)) == 3  # not the killer's
-    scores = {r.student: r.score for r in cohort["parallel"]}
-    assert scores == {"ada": 3, "blank": 0, "killer": 0, "zoe": 2}
+    graded = {r.student: r for r in cohort["parallel"]}
+    assert {s: r.score for s, r in graded.items()} == {"ada": 3, "blank": 0, "killer": 0, "zoe": 2}
+    # the solution: full marks on every cell; the unmodified release: 0 on every cell, nothing reported
+    assert {name: score for name, (score, _) in graded["ada"].cells.items()} == {
+        "ex_1_double_test": 1.0, "ex_2_total_by_test": 2.0} and graded["ada"].max_score == 3
+    assert {score for score, _ in graded["blank"].cells.values()} == {0.0} and graded["blank"].problems == []
+    # feedback: no hidden test, and no solution where the student did not write it
+    _assert_no_hidden_tests(parallel, FIXTURE, ["ada", "blank", "zoe"], FIXTURE_HIDDEN)
+    _assert_no_hidden_tests(parallel, FIXTURE, ["blank"], FIXTURE_SOLUTION)
 
 
 def test_a_killed_kernel_changes_nobody_else(cohort):
+    """A kernel that kills itself: that notebook fails, scores 0 and is reported; nobody else is hurt."""
     graded = {r.student: r for r in cohort["parallel"]}
-    assert graded["killer"].problems[0] == "autograding failed, scored 0: nbclient.exceptions.DeadKernelError: Kernel died"
+    killer = graded["killer"]
+    assert killer.problems[0] == "autograding failed, scored 0: nbclient.exceptions.DeadKernelError: Kernel died"
+    assert "ends the grading kernel: os.kill(os.getpid(), 9)" in killer.problems[-1]
+    assert set(score for score, _ in killer.cells.values()) == {0.0}
+    assert not (cohort["folders"]["parallel"] / "autograded" / "killer" / FIXTURE).exists()
     assert [s for s, r in graded.items() if r.problems] == ["killer"]
     rows = {row["student_id"]: float(row["score"])
             for row in csv.DictReader((cohort["folders"]["parallel"] / "grades.csv").open())}

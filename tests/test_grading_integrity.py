@@ -25,7 +25,7 @@ from tools.notebooks import nbgrader_meta
 from tools import ROOT
 
 FIXTURE = "grading_fixture"
-TIMEOUT = 30  # per cell, fixture only: a Spark start on a loaded 2-core machine fits
+TIMEOUT = 20  # per cell, fixture only: a Spark start on a loaded 2-core machine fits (8 s at load 4.4)
 pytestmark = pytest.mark.notebooks
 
 SOLUTION = {
@@ -140,18 +140,16 @@ FIXTURE_SOLUTION = ['return df.groupBy(key).agg(F.sum(value).alias("total")).ord
 
 
 def test_fixture_cases_one_run(tmp_path):
-    """Every asserted case on the fixture: students collected from one zip, graded in one run."""
+    """Every asserted case on the fixture: students collected from one zip, graded in one run.
+    The blank release, the solution and a killed kernel are the cohort's (test_grading_cohort.py)."""
     course = make_course(tmp_path, FIXTURE, ROOT / "tests" / "fixtures" / FIXTURE, timeout=TIMEOUT)
     sub = lambda **kw: submission(course, FIXTURE, **kw)  # noqa: E731
     students = {
-        "blank": sub(),
-        "solution": sub(answers=SOLUTION),
-        "deleted": sub(answers=SOLUTION, delete=("ex_1_double_test",)),
-        "stripped": sub(answers=SOLUTION, strip=("ex_2_total_by_test",)),
+        # one grade cell deleted, the other stripped of its metadata
+        "tampered": sub(answers=SOLUTION, delete=("ex_1_double_test",), strip=("ex_2_total_by_test",)),
         "weakened": sub(answers=WRONG, edits={"ex_1_double_test": "pass", "ex_2_total_by_test": "pass"}),
         "hardcoded": sub(answers=HARD_CODED),
         "looping": sub(answers={**SOLUTION, "ex_2_total_by": "while True:\n    pass"}),
-        "killer": sub(answers={**SOLUTION, "ex_2_total_by": "import os\n\nos.kill(os.getpid(), 9)"}),
         "stopper": sub(answers={**SOLUTION, "ex_2_total_by": SOLUTION["ex_2_total_by"] + "\n\n\nspark.stop()"}),
         # visible checks made no-ops, AssertionError replaced; the hidden tests are plain asserts
         "patcher": sub(answers={**HARD_CODED, "ex_1_double": (
@@ -167,16 +165,9 @@ def test_fixture_cases_one_run(tmp_path):
     graded = {r.student: r for r in grade(course, FIXTURE)}
     assert sorted(graded) == sorted(students)
 
-    # unmodified release: 0 on every graded cell; the solution: full marks
-    assert scores(graded["blank"]) == ZERO and graded["blank"].problems == []
-    assert scores(graded["solution"]) == FULL and graded["solution"].problems == []
-    assert graded["solution"].score == graded["solution"].max_score == 3
-
-    # deleted or stripped grade cell: 0 for it, and the report names the student and the cell
-    assert scores(graded["deleted"]) == {"ex_1_double_test": 0.0, "ex_2_total_by_test": 2.0}
-    assert graded["deleted"].problems == ["grade cells deleted or stripped: ex_1_double_test"]
-    assert scores(graded["stripped"]) == {"ex_1_double_test": 1.0, "ex_2_total_by_test": 0.0}
-    assert graded["stripped"].problems == ["grade cells deleted or stripped: ex_2_total_by_test"]
+    # deleted or stripped grade cells: 0 for each, and the report names the student and the cells
+    assert scores(graded["tampered"]) == ZERO
+    assert graded["tampered"].problems == ["grade cells deleted or stripped: ex_1_double_test, ex_2_total_by_test"]
 
     # weakened tests: the originals are restored and applied, and the edit is reported
     assert scores(graded["weakened"]) == ZERO
@@ -194,14 +185,8 @@ def test_fixture_cases_one_run(tmp_path):
     assert "CellTimeoutError" in autograded_errors(course, "looping", FIXTURE, "ex_2_total_by")
     assert autograded_errors(course, "looping", FIXTURE, "ex_2_total_by_test") == ["NameError"]
 
-    # a kernel that kills itself: that notebook fails, scores 0 and is reported; nobody else is hurt
-    killer = graded["killer"]
-    assert killer.score == 0 and set(scores(killer).values()) == {0.0}
-    assert killer.problems[0] == "autograding failed, scored 0: nbclient.exceptions.DeadKernelError: Kernel died"
-    assert "ends the grading kernel: os.kill(os.getpid(), 9)" in killer.problems[-1]
-    assert not (course / "autograded" / "killer" / FIXTURE).exists()
     rows = {row["student_id"]: float(row["score"]) for row in csv.DictReader((course / "grades.csv").open())}
-    assert rows == {s: r.score for s, r in graded.items()} and rows["killer"] == 0
+    assert rows == {s: r.score for s, r in graded.items()}
 
     # spark.stop() in an answer: the Spark check after it fails, the earlier exercise keeps its point
     assert scores(graded["stopper"]) == {"ex_1_double_test": 1.0, "ex_2_total_by_test": 0.0}
@@ -219,8 +204,8 @@ def test_fixture_cases_one_run(tmp_path):
     assert TIMEOUT <= looped < 2 * TIMEOUT, looped
 
     # feedback: no hidden test and no solution anywhere, not even in tracebacks of failed hidden asserts
-    _assert_no_hidden_tests(course, FIXTURE, sorted(set(students) - {"killer"}), FIXTURE_HIDDEN)
-    _assert_no_hidden_tests(course, FIXTURE, ["blank", "weakened", "hardcoded", "patcher"], FIXTURE_SOLUTION)
+    _assert_no_hidden_tests(course, FIXTURE, sorted(students), FIXTURE_HIDDEN)
+    _assert_no_hidden_tests(course, FIXTURE, ["weakened", "hardcoded", "patcher"], FIXTURE_SOLUTION)
     assert "AssertionError" in feedback_text(course, "hardcoded", FIXTURE)
     assert "CheckFailed: double(2)" in feedback_text(course, "weakened", FIXTURE)
 
