@@ -42,38 +42,11 @@ def root() -> Path:
     return ROOT
 
 
-# Scheduling for `pytest -n N --dist loadfile --no-loadscope-reorder`: each file (a test module, or
-# one lesson's notebook for nbval) runs on one worker, and files are handed out longest first, so that
-# no worker is left alone with a long file at the end. (Without --no-loadscope-reorder, pytest-xdist
-# hands out the files with the most tests first, whatever this order says.) FILE_SECONDS: a file's
-# seconds in a 2-worker `make test` (`make bench` prints them from its run, to keep this table true);
-# files not listed take less than 10 s and go last, in collection order.
-FILE_SECONDS = {
-    "tests/test_grading_integrity.py": 416, "tests/test_grading_cohort.py": 195,
-    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 158, "solutions/10_mlflow/10_mlflow.ipynb": 156,
-    "solutions/07_pipelines/07_pipelines.ipynb": 137, "tests/test_learner_edition.py": 135,
-    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 92, "solutions/11_scaling_out/11_scaling_out.ipynb": 91,
-    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 79, "tests/test_cluster.py": 73,
-    "solutions/03_classification/03_classification.ipynb": 63, "solutions/05_clustering/05_clustering.ipynb": 61,
-    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 55,
-    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 51,
-    "solutions/01_dataframes/01_dataframes.ipynb": 51, "solutions/06_params/06_params.ipynb": 50,
-    "tests/test_services.py": 44, "tests/test_browser.py": 43, "solutions/04_regression/04_regression.ipynb": 38,
-    "solutions/02_transformers/02_transformers.ipynb": 36, "tests/test_mlflow_projects.py": 34,
-    "tests/test_compare.py": 28, "tests/test_timeouts.py": 28, "tests/test_grading.py": 27,
-    "solutions/00_setup/00_setup.ipynb": 18, "tests/test_checks.py": 14, "tests/test_cohort_tools.py": 12,
-    "tests/test_links.py": 11,
-}
-
-
-def file_of(item) -> str:
-    """The item's file relative to the repository, as FILE_SECONDS names it."""
-    return Path(str(item.fspath)).resolve().relative_to(ROOT).as_posix()
-
-
 def pytest_collection_modifyitems(config, items):
+    from tests.schedule import longest_files_first
+
     if config.getoption("nbval", default=False):
         from tests.grade_variants import add_variant_items
 
         items[:] = add_variant_items(items)  # each grade cell also tried with wrong answers
-    items.sort(key=lambda item: -FILE_SECONDS.get(file_of(item), 0))  # stable: file order kept within a file
+    longest_files_first(items)

@@ -1,5 +1,5 @@
-"""`make test` hands the longest files to its workers first (conftest.FILE_SECONDS), and
-pytest-xdist keeps that order."""
+"""`make test` hands the longest files to its workers first (tests/schedule.py), and pytest-xdist
+keeps that order."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from types import SimpleNamespace
 
 import conftest
+from tests import schedule
 from tools import ROOT
 
 
@@ -20,7 +21,7 @@ def test_every_pytest_n_command_keeps_the_files_order():
 
 
 def test_every_timed_file_exists():
-    missing = [name for name in conftest.FILE_SECONDS if not (ROOT / name).is_file()]
+    missing = [name for name in schedule.FILE_SECONDS if not (ROOT / name).is_file()]
     assert missing == []
 
 
@@ -34,5 +35,5 @@ def test_items_go_longest_file_first_and_keep_their_order_within_a_file():
     config = SimpleNamespace(getoption=lambda name, default=None: False)
     conftest.pytest_collection_modifyitems(config, items)
     assert [i.name for i in items] == ["d", "Cell 0", "Cell 1", "a", "c", "b"]
-    seconds = [conftest.FILE_SECONDS.get(conftest.file_of(i), 0) for i in items]
+    seconds = [schedule.FILE_SECONDS.get(schedule.file_of(i), 0) for i in items]
     assert seconds == sorted(seconds, reverse=True)

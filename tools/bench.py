@@ -46,10 +46,32 @@ def bench_notebook(path: Path) -> dict:
             "peak_gib": memory.peak / 2**30}
 
 
-def timed(command: list[str]) -> tuple[float, int]:
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     started = time.monotonic()
-    code = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    code = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={**os.environ, **(env or {})}).returncode
     return time.monotonic() - started, code
+
+
+def file_seconds(junit: Path) -> dict[str, float]:
+    """Seconds per test file (a lesson's notebook counts as one file) from pytest's JUnit XML."""
+    import xml.etree.ElementTree as ET
+
+    seconds: dict[str, float] = {}
+    for case in ET.parse(junit).iter("testcase"):
+        parts = case.get("classname", "").split(".")
+        name = f"solutions/{parts[1]}/{parts[1]}.ipynb" if parts[0] == "solutions" else f"{parts[0]}/{parts[1]}.py"
+        seconds[name] = seconds.get(name, 0.0) + float(case.get("time") or 0)
+    return seconds
+
+
+def schedule_table(measured: dict[str, float], listed: dict[str, int]) -> list[str]:
+    """Measured seconds per file beside conftest.FILE_SECONDS (the order `make test` hands files out)."""
+    lines = ["| file | seconds in this run | FILE_SECONDS |", "|---|---:|---:|"]
+    for name, value in sorted(measured.items(), key=lambda item: -item[1]):
+        if value >= 10 or name in listed:
+            lines.append(f"| {name} | {value:.0f} | {listed.get(name, '-')} |")
+    return lines
 
 
 def main() -> None:
@@ -58,6 +80,7 @@ def main() -> None:
     parser.add_argument("--no-suite", action="store_true", help="skip timing make test / test-fast")
     args = parser.parse_args()
     os.environ.update(test_environment())
+    (ROOT / "bench").mkdir(exist_ok=True)
     rows = []
     for path in lesson_notebooks(ROOT / "solutions", args.lesson):
         rows.append(bench_notebook(path))
@@ -71,16 +94,22 @@ def main() -> None:
     lines.append(f"| **sum of single notebook walls** | {walls:.1f} | | |")
     if not args.no_suite:
         suite = {}
+        junit = ROOT / "bench" / "make-test.xml"
         for name, command in SUITES.items():
-            seconds, code = timed(command)
+            env = {"PYTEST_ADDOPTS": f"--junitxml={junit}"} if name == "make test" else {}
+            seconds, code = timed(command, env)
             suite[name] = seconds
             lines.append(f"| **{name}** (total) | {seconds:.1f} | | {'passed' if code == 0 else f'FAILED ({code})'} |")
         workers = int(os.environ.get("JOBS") or 2)
         floor = walls / workers
         lines += ["", f"make test / (sum of notebook walls / {workers} workers) = "
                       f"{suite['make test']:.0f} s / {floor:.0f} s = {suite['make test'] / floor:.2f} (target: at most 2.5)"]
+        if junit.is_file():
+            from tests.schedule import FILE_SECONDS
+
+            lines += ["", "Seconds per file in this `make test` (update conftest.FILE_SECONDS when they drift):", ""]
+            lines += schedule_table(file_seconds(junit), FILE_SECONDS)
     report = "\n".join(lines)
-    (ROOT / "bench").mkdir(exist_ok=True)
     (ROOT / "bench" / "results.md").write_text(report + "\n")
     print("\n" + report)
 
