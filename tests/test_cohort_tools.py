@@ -9,7 +9,8 @@ from datetime import datetime
 
 import pytest
 
-from tools.grading import copy_submission, default_jobs, parse_shard, progress_line, shard_of, Outcome
+from tools.grading import (copy_submission, default_jobs, fast_new_gradebooks, parse_shard, progress_line, shard_of,
+                           Outcome)
 from tools.items import analyse, gradebook_cohort, markdown, most_failed, write_item_report
 
 @pytest.fixture(autouse=True)
@@ -62,6 +63,8 @@ def test_progress_line_counts_and_estimates():
 def _synthetic_gradebook(url: str, scores: dict[str, dict[str, float]]) -> None:
     """An assignment with one notebook and CELLS, and a graded submission per student: no notebook runs."""
     from nbgrader.api import Gradebook
+
+    fast_new_gradebooks()
 
     with Gradebook(url) as gradebook:
         gradebook.add_assignment("01_data")

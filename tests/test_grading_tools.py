@@ -261,3 +261,25 @@ def test_fixture_is_no_lesson_and_no_nbval_notebook():
     collected = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "--nbval", "tests/fixtures"],
                                cwd=ROOT, capture_output=True, text=True)
     assert collected.returncode == 5, collected.stdout  # 5: no tests collected
+
+
+def test_new_gradebooks_get_nbgrader_s_own_schema_version_without_a_subprocess(tmp_path):
+    """gradebook_schema is what nbgrader's `alembic heads` subprocess answers, and a gradebook
+    created after fast_new_gradebooks records it (so `nbgrader db upgrade` still works)."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from nbgrader.api import Gradebook
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    from tools.grading import fast_new_gradebooks, gradebook_schema
+
+    with _temp_alembic_ini(f"sqlite:///{tmp_path / 'any.db'}") as ini:
+        heads = subprocess.run([str(Path(sys.executable).parent / "alembic"), "-c", ini, "heads"],
+                               capture_output=True, text=True, check=True).stdout
+    assert gradebook_schema() == heads.split()[0]
+    fast_new_gradebooks()
+    Gradebook(f"sqlite:///{tmp_path / 'new.db'}").close()
+    with sqlite3.connect(tmp_path / "new.db") as db:
+        assert db.execute("select version_num from alembic_version").fetchall() == [(heads.split()[0],)]

@@ -6,6 +6,7 @@ repository itself, or a temporary copy in the tests).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -122,15 +123,40 @@ def db_url(course: Path) -> str:
     return f"sqlite:///{course / 'gradebook.db'}"
 
 
+@functools.cache
+def gradebook_schema() -> str:
+    """The gradebook schema version (alembic head) of the installed nbgrader, read in this process.
+
+    nbgrader's ``Gradebook`` asks an ``alembic`` subprocess for it each time it creates a new
+    gradebook, which takes seconds; ``fast_new_gradebooks`` makes it ask this instead.
+    """
+    import nbgrader
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(nbgrader.__file__).parent / "alembic"))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def fast_new_gradebooks() -> None:
+    """New gradebooks created in this process get their schema version without a subprocess."""
+    import nbgrader.api
+
+    nbgrader.api.get_alembic_version = gradebook_schema
+
+
 def register(course: Path, assignment: str) -> list:
     """Record the assignment's grade cells and checksums in the gradebook (course/ untouched).
 
     Returns the notebooks of this fresh release: what a learner started from.
     """
     with tempfile.TemporaryDirectory() as release:
-        nbgrader(course, "generate_assignment", assignment, "--force",
-                 f"--CourseDirectory.release_directory={release}", f"--db={db_url(course)}",
-                 "--log-level=WARN")
+        api = nbgrader_api(course, CourseDirectory={"release_directory": release, "db_url": db_url(course)})
+        done = api.generate_assignment(assignment, force=True)
+        if not done["success"]:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.get('log', '')}"
+                               f"{done.get('error', '')}")
         return [nbformat.read(path, as_version=4) for path in sorted((Path(release) / assignment).glob("*.ipynb"))]
 
 
@@ -583,6 +609,7 @@ def nbgrader_api(course: Path, **settings: dict):
     """nbgrader's API in this process, over ``course`` with its nbgrader_config.py and ``settings``
     on top (per section, e.g. ``Execute={"enabled": False}``): one process for many steps, whose
     start-up costs more than each step."""
+    fast_new_gradebooks()
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
