@@ -29,11 +29,29 @@ def test_items_go_longest_file_first_and_keep_their_order_within_a_file():
     def item(path: str, name: str):
         return SimpleNamespace(fspath=ROOT / path, name=name)
 
-    items = [item("tests/test_checks.py", "a"), item("tests/test_conventions.py", "b"),
-             item("solutions/10_mlflow/10_mlflow.ipynb", "Cell 0"), item("tests/test_checks.py", "c"),
+    items = [item("tests/test_compare.py", "a"), item("tests/test_conventions.py", "b"),
+             item("solutions/10_mlflow/10_mlflow.ipynb", "Cell 0"), item("tests/test_compare.py", "c"),
              item("tests/test_grading_integrity.py", "d"), item("solutions/10_mlflow/10_mlflow.ipynb", "Cell 1")]
     config = SimpleNamespace(getoption=lambda name, default=None: False)
     conftest.pytest_collection_modifyitems(config, items)
     assert [i.name for i in items] == ["d", "Cell 0", "Cell 1", "a", "c", "b"]
     seconds = [schedule.FILE_SECONDS.get(schedule.file_of(i), 0) for i in items]
     assert seconds == sorted(seconds, reverse=True)
+
+
+def test_bench_sums_seconds_per_file_from_junit_xml(tmp_path):
+    """What `make bench` prints beside FILE_SECONDS: a lesson's cells and variants count as its notebook."""
+    from tools.bench import file_seconds, schedule_table
+
+    junit = tmp_path / "junit.xml"
+    junit.write_text("""<testsuites><testsuite>
+<testcase classname="solutions.10_mlflow.10_mlflow.ipynb" name="Cell 1" time="40.5"/>
+<testcase classname="solutions.10_mlflow.10_mlflow.ipynb" name="ex10_1_test rejects spoofed/wrong/blank" time="2"/>
+<testcase classname="tests.test_compare" name="test_a" time="3"/>
+<testcase classname="tests.test_conventions.TestSolutionNotebook" name="test_b" time="0.5"/>
+</testsuite></testsuites>""")
+    seconds = file_seconds(junit)
+    assert seconds == {"solutions/10_mlflow/10_mlflow.ipynb": 42.5, "tests/test_compare.py": 3.0,
+                       "tests/test_conventions.py": 0.5}
+    table = schedule_table(seconds, {"tests/test_compare.py": 16})
+    assert table[2:] == ["| solutions/10_mlflow/10_mlflow.ipynb | 42 | - |", "| tests/test_compare.py | 3 | 16 |"]

@@ -66,7 +66,8 @@ def file_seconds(junit: Path) -> dict[str, float]:
 
 
 def schedule_table(measured: dict[str, float], listed: dict[str, int]) -> list[str]:
-    """Measured seconds per file beside conftest.FILE_SECONDS (the order `make test` hands files out)."""
+    """Measured seconds per file beside FILE_SECONDS in tests/schedule.py (the order in which
+    `make test` hands out its files)."""
     lines = ["| file | seconds in this run | FILE_SECONDS |", "|---|---:|---:|"]
     for name, value in sorted(measured.items(), key=lambda item: -item[1]):
         if value >= 10 or name in listed:
@@ -107,7 +108,8 @@ def main() -> None:
         if junit.is_file():
             from tests.schedule import FILE_SECONDS
 
-            lines += ["", "Seconds per file in this `make test` (update conftest.FILE_SECONDS when they drift):", ""]
+            lines += ["", "Seconds per file in this `make test` (update FILE_SECONDS in tests/schedule.py "
+                          "when they drift):", ""]
             lines += schedule_table(file_seconds(junit), FILE_SECONDS)
     report = "\n".join(lines)
     (ROOT / "bench" / "results.md").write_text(report + "\n")
