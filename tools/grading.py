@@ -155,8 +155,7 @@ def register(course: Path, assignment: str) -> list:
         api = nbgrader_api(course, CourseDirectory={"release_directory": release, "db_url": db_url(course)})
         done = api.generate_assignment(assignment, force=True)
         if not done["success"]:
-            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.get('log', '')}"
-                               f"{done.get('error', '')}")
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{api_output(done)}")
         return [nbformat.read(path, as_version=4) for path in sorted((Path(release) / assignment).glob("*.ipynb"))]
 
 
@@ -432,21 +431,16 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
     workdir.mkdir()
     feedback = course / "feedback" / student / assignment
     shutil.rmtree(feedback, ignore_errors=True)  # never an older run's feedback for this run's grades
-    command = [sys.executable, "-m", "tools.grading", "--student-worker", str(course), assignment, student,
-               f"sqlite:///{db}", *(["--stored"] if stored else [])]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env=child_environment(SPARKCOURSE_WORKDIR=str(workdir)))
+    done = _worker("--student-worker", str(course), assignment, student, f"sqlite:///{db}",
+                   *(["--stored"] if stored else []), SPARKCOURSE_WORKDIR=str(workdir))
     log = done.stdout + done.stderr
-    if done.returncode in (AUTOGRADE_FAILED, FEEDBACK_FAILED):
-        failed = failed_students(log)
-        if student not in failed:  # not the notebook's fault (gradebook, configuration): stop
-            raise RuntimeError(f"nbgrader could not grade {student}'s {assignment}:\n{log}")
-        if done.returncode == AUTOGRADE_FAILED:
-            outcome.failure = failed[student]
-        else:
-            outcome.no_feedback = failed[student]
-    elif done.returncode != 0:
+    failed = failed_students(log) if done.returncode in (AUTOGRADE_FAILED, FEEDBACK_FAILED) else {}
+    if done.returncode != 0 and student not in failed:  # not the notebook's fault (gradebook, configuration)
         raise RuntimeError(f"nbgrader could not grade {student}'s {assignment}:\n{log}")
+    if done.returncode == AUTOGRADE_FAILED:
+        outcome.failure = failed[student]
+    elif done.returncode == FEEDBACK_FAILED:
+        outcome.no_feedback = failed[student]
     if outcome.failure is None:
         with Gradebook(f"sqlite:///{db}") as gradebook:
             submission = gradebook.find_submission(assignment, student)
@@ -464,12 +458,11 @@ AUTOGRADE_FAILED, FEEDBACK_FAILED = 3, 4
 
 def _grade_student_in_this_process(course: Path, assignment: str, student: str, db: str, stored: bool) -> None:
     """Autograde, then feedback, with nbgrader's API: one process start-up per student, not two."""
-    options = {"Execute": {"enabled": False}, "ClearOutput": {"enabled": False}} if stored else {}
-    api = nbgrader_api(course, CourseDirectory={"db_url": db}, **options)
+    api = nbgrader_api(course, CourseDirectory={"db_url": db}, **(STORED_OUTPUTS if stored else {}))
     for step, code in ((api.autograde, AUTOGRADE_FAILED), (api.generate_feedback, FEEDBACK_FAILED)):
         result = step(assignment, student, force=True)
         if not result["success"]:
-            print(result.get("log", ""), result.get("error", ""), sep="\n")
+            print(api_output(result))
             raise SystemExit(code)
 
 
@@ -597,12 +590,27 @@ def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> 
     stored outputs are what a fresh run gives). Every step is nbgrader's own (generate_assignment,
     autograde without executing, generate_feedback), then one ``nbgrader export`` for grades.csv.
     """
-    command = [sys.executable, "-m", "tools.grading", "--stored-worker", str(course), student, *assignments]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=child_environment())
+    done = _worker("--stored-worker", str(course), student, *assignments)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{done.stdout}{done.stderr}")
     nbgrader(course, "export", "--to", str(course / "grades.csv"), "--log-level=WARN")
     return {assignment: results(course, assignment, students=[student]) for assignment in assignments}
+
+
+#: nbgrader settings that grade a notebook on the outputs it holds, without running it.
+STORED_OUTPUTS = {"Execute": {"enabled": False}, "ClearOutput": {"enabled": False}}
+
+
+def api_output(result: dict) -> str:
+    """The log and traceback of an nbgrader API call (either may be missing)."""
+    return f"{result.get('log', '')}{result.get('error', '')}"
+
+
+def _worker(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """This module's own worker process (the ``--...-worker`` entry points below), ``env`` on top
+    of the environment nbgrader's subprocesses get."""
+    return subprocess.run([sys.executable, "-m", "tools.grading", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=child_environment(**env))
 
 
 def nbgrader_api(course: Path, **settings: dict):
@@ -623,15 +631,14 @@ def nbgrader_api(course: Path, **settings: dict):
 
 
 def _grade_stored_in_this_process(course: Path, student: str, assignments: list[str]) -> None:
-    # graded on the outputs the notebook holds
-    api = nbgrader_api(course, Execute={"enabled": False}, ClearOutput={"enabled": False})
+    api = nbgrader_api(course, **STORED_OUTPUTS)
     for assignment in assignments:
         for step, outcome in (("generate_assignment", lambda: api.generate_assignment(assignment, force=True)),
                               ("autograde", lambda: api.autograde(assignment, student, force=True)),
                               ("generate_feedback", lambda: api.generate_feedback(assignment, student, force=True))):
             result = outcome()
             if not result["success"]:
-                raise SystemExit(f"nbgrader {step} {assignment} failed:\n{result.get('log', '')}{result.get('error', '')}")
+                raise SystemExit(f"nbgrader {step} {assignment} failed:\n{api_output(result)}")
 
 
 class MergeError(ValueError):
