@@ -42,6 +42,20 @@ def root() -> Path:
     return ROOT
 
 
+_START = os.getcwd()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test that leaves the working directory elsewhere fails by name, instead of breaking every
+    later test of its worker that opens a relative path (nbval's sanitize file, for one)."""
+    yield
+    if os.getcwd() != _START:
+        moved_to = os.getcwd()
+        os.chdir(_START)
+        raise RuntimeError(f"{item.nodeid} left the working directory at {moved_to} (was {_START})")
+
+
 def pytest_collection_modifyitems(config, items):
     from tests.schedule import longest_files_first
 

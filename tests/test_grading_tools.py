@@ -283,3 +283,22 @@ def test_new_gradebooks_get_nbgrader_s_own_schema_version_without_a_subprocess(t
     Gradebook(f"sqlite:///{tmp_path / 'new.db'}").close()
     with sqlite3.connect(tmp_path / "new.db") as db:
         assert db.execute("select version_num from alembic_version").fetchall() == [(heads.split()[0],)]
+
+
+def test_registering_in_threads_leaves_the_working_directory_alone(tmp_path):
+    """nbgrader's converters chdir into the course while they work, and the working directory is
+    the whole process's: two shards registered at once in one process must leave it where it was."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tools.grading import register
+
+    courses = [_course(tmp_path / name) for name in ("one", "two")]
+    before = os.getcwd()
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            for done in [pool.submit(register, course, "00_setup") for course in courses * 2]:
+                assert len(done.result()) == 1
+        assert os.getcwd() == before
+    finally:
+        os.chdir(before)

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
 import zipfile
@@ -146,12 +147,17 @@ def fast_new_gradebooks() -> None:
     nbgrader.api.get_alembic_version = gradebook_schema
 
 
+#: nbgrader's converters chdir into the course while they work, and the working directory is the
+#: whole process's: in-process conversions (two shards graded from threads) take turns.
+_CONVERTING = threading.Lock()
+
+
 def register(course: Path, assignment: str) -> list:
     """Record the assignment's grade cells and checksums in the gradebook (course/ untouched).
 
     Returns the notebooks of this fresh release: what a learner started from.
     """
-    with tempfile.TemporaryDirectory() as release:
+    with _CONVERTING, tempfile.TemporaryDirectory() as release:
         api = nbgrader_api(course, CourseDirectory={"release_directory": release, "db_url": db_url(course)})
         done = api.generate_assignment(assignment, force=True)
         if not done["success"]:
