@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from tools.notebooks import test_environment  # noqa: E402
 
 # The grading tests' fixture assignment is graded by those tests, not checked by nbval.
 collect_ignore_glob = ["tests/fixtures/*"]
+SPARK_APP = "sparkcourse-tests"
 
 # Set before any kernel or JVM starts: nbval's kernels inherit this environment.
 os.environ.update(test_environment())
@@ -27,14 +29,35 @@ if "PYTEST_XDIST_WORKER" in os.environ or "SPARKCOURSE_WORKDIR" not in os.enviro
     os.environ["SPARKCOURSE_WORKDIR"] = tempfile.mkdtemp(prefix=f"sparkcourse-workdir-{worker}-")
 
 
+#: The tests' Spark session, started in the background once collection shows that this run needs
+#: it and executes no notebook (make test-fast): its JVM then boots while the first tests run.
+_early_spark: Future | None = None
+
+
+def pytest_collection_finish(session):
+    global _early_spark
+    uses_spark = any("spark" in getattr(item, "fixturenames", ()) for item in session.items)
+    runs_notebooks = any(item.get_closest_marker("notebooks") or str(item.fspath).endswith(".ipynb")
+                         for item in session.items)
+    if uses_spark and not runs_notebooks:
+        from sparkcourse import get_spark
+
+        _early_spark = ThreadPoolExecutor(1).submit(get_spark, SPARK_APP)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One local Spark session for all helper tests of a test process."""
     from sparkcourse import get_spark
 
-    session = get_spark("sparkcourse-tests")
+    session = _early_spark.result() if _early_spark else get_spark(SPARK_APP)
     yield session
     session.stop()
+
+
+def pytest_sessionfinish(session):
+    if _early_spark and _early_spark.done() and not _early_spark.exception():
+        _early_spark.result().stop()  # no test of this worker used it (stopping twice is harmless)
 
 
 @pytest.fixture(scope="session")

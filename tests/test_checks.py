@@ -61,6 +61,7 @@ def test_row_count_and_close(counts):
         checks.check_close("high", 0.9)
 
 
+@pytest.mark.slow
 def test_stage_types_accept_fitted_models(spark):
     pipeline = Pipeline(stages=[StringIndexer(inputCol="key", outputCol="k"),
                                 VectorAssembler(inputCols=["k"], outputCol="features"),

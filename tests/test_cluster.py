@@ -106,6 +106,7 @@ def test_the_pipeline_runs_on_a_cluster_via_spark_submit_and_spark_connect_like_
     assert json.loads(written)["auc"] == on_cluster["auc"]
 
 
+@pytest.mark.slow
 def test_a_failed_spark_submit_shows_its_log(tmp_path):
     script = tmp_path / "broken.py"
     script.write_text("raise SystemExit('this script is broken on purpose')\n")
@@ -121,6 +122,7 @@ def test_spark_submit_runs_only_spark_submit():
             cluster.spark_submit(wrong)
 
 
+@pytest.mark.slow
 def test_a_connect_server_that_never_answers_is_stopped():
     """A TCP readiness check: nothing listens on the port, so the wait times out and stops it."""
     stuck = services.Service("stuck server", [sys.executable, "-c", "import time; time.sleep(60)"],

@@ -106,6 +106,7 @@ def test_peak_memory_of_this_process_is_positive():
     assert memory.peak > block.nbytes
 
 
+@pytest.mark.slow
 def test_peak_memory_follows_processes_that_start_later():
     """make bench's use: this process's descendants, looked up at every sample."""
     import subprocess
@@ -121,6 +122,7 @@ def test_peak_memory_follows_processes_that_start_later():
     assert memory.peak > before + 60_000_000
 
 
+@pytest.mark.slow
 def test_both_pipelines_learn_the_same_model(spark, tmp_path):
     """Same regularisation: the coefficients agree, slot for slot (numeric first, then one-hot)."""
     split = synthetic.write_split(3000, tmp_path, seed=7)
@@ -138,6 +140,7 @@ def test_both_pipelines_learn_the_same_model(spark, tmp_path):
     assert model.stages[-1].intercept == pytest.approx(sk[-1].intercept_[0], abs=2e-3)
 
 
+@pytest.mark.slow
 def test_time_both_and_measure(spark, tmp_path):
     split = synthetic.write_split(2000, tmp_path)
     sk = benchmark.time_sklearn(split, sklearn_model)
@@ -151,12 +154,14 @@ def test_time_both_and_measure(spark, tmp_path):
     assert 0.7 < sk.auc < 1.0 and abs(sk.auc - sp.auc) < 0.002, (sk.auc, sp.auc)
 
 
+@pytest.mark.slow
 def test_jvm_processes_find_the_local_jvm(spark):
     processes = benchmark.jvm_processes(spark)
     assert processes and any("java" in p.name().lower() for p in processes)
     assert all(p.pid != os.getpid() for p in processes)
 
 
+@pytest.mark.slow
 def test_measure_table_and_plot(spark, tmp_path):
     results = benchmark.measure(spark, [1500, 500], tmp_path, sklearn_model, spark_estimator(), warm_up=False)
     table = benchmark.as_table(results)

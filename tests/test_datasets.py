@@ -188,6 +188,7 @@ def _unpacked_mirror() -> Path | None:
     return folder if folder.is_dir() and not (Path(mirror) / "ml-latest-small.zip").exists() else None
 
 
+@pytest.mark.slow
 def test_movielens_from_the_configured_source(spark, tmp_path, monkeypatch):
     """The real MovieLens path: GroupLens, or SPARKCOURSE_DATA_MIRROR when set (as in CI).
 

@@ -7,6 +7,7 @@ import pytest
 from sparkcourse.features import assemble_features, slot_names
 
 
+@pytest.mark.slow
 def test_numeric_then_one_hot_slots_last_category_dropped(spark):
     df = spark.createDataFrame([(1.0, "b", "x"), (2.0, "a", "y"), (3.0, "c", "x")], "n DOUBLE, k STRING, m STRING")
     out = assemble_features(df, numeric=["n"], categorical=["k", "m"])
@@ -15,6 +16,7 @@ def test_numeric_then_one_hot_slots_last_category_dropped(spark):
     assert rows[1.0] == [1.0, 0.0, 1.0, 1.0] and rows[3.0] == [3.0, 0.0, 0.0, 1.0]
 
 
+@pytest.mark.slow
 def test_keep_gives_nulls_their_own_index(spark):
     df = spark.createDataFrame([(1.0, "x"), (2.0, "y"), (3.0, None)], "n DOUBLE, m STRING")
     with pytest.raises(Exception):

@@ -80,6 +80,7 @@ def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
 
+@pytest.mark.slow
 def test_collect_with_nbgrader_zip_collect(tmp_path):
     """Real `nbgrader zip_collect`: files land in submitted/, a bad zip writes nothing, no gradebook."""
     course = _course(tmp_path)
@@ -251,6 +252,7 @@ def test_preprocessor_redacts_the_solutions_too(tmp_path):
     assert mine.outputs[0].text.startswith("def f(x):")  # a line the submission has itself stays
 
 
+@pytest.mark.slow
 def test_fixture_is_no_lesson_and_no_nbval_notebook():
     from tools.notebooks import lesson_notebooks
     import subprocess
@@ -263,6 +265,7 @@ def test_fixture_is_no_lesson_and_no_nbval_notebook():
     assert collected.returncode == 5, collected.stdout  # 5: no tests collected
 
 
+@pytest.mark.slow
 def test_new_gradebooks_get_nbgrader_s_own_schema_version_without_a_subprocess(tmp_path):
     """gradebook_schema is what nbgrader's `alembic heads` subprocess answers, and a gradebook
     created after fast_new_gradebooks records it (so `nbgrader db upgrade` still works)."""

@@ -462,6 +462,7 @@ def test_every_exercise_has_a_wrong_answer_listed(lesson):
     assert sorted(WRONG_ANSWERS.get(lesson, {})) == sorted(_solution_ids(path))
 
 
+@pytest.mark.slow
 def test_nbval_tries_the_wrong_answers_after_every_grade_cell():
     """make test's nbval run holds, right after each grade cell, the item that tries the variants."""
     collected = subprocess.run(

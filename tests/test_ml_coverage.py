@@ -45,6 +45,7 @@ def test_every_model_is_made_by_an_estimator():
     assert makers["pyspark.ml.pipeline.PipelineModel"] == ["pyspark.ml.pipeline.Pipeline"]
 
 
+@pytest.mark.slow
 def test_every_public_class_is_covered_or_excluded(table):
     gaps = missing(table)
     assert gaps == [], (f"{len(gaps)} public pyspark.ml classes are constructed in no solutions/ notebook: "

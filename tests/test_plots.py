@@ -110,6 +110,7 @@ def test_ratings_matrix_shows_the_sampled_block_and_the_factors(spark):
     assert "users\nx 3" in texts and "3 x movies" in texts
 
 
+@pytest.mark.slow
 def test_roc_auc_with_tied_scores_equals_scikit_learn(spark):
     """The curve counted per distinct score in Spark treats ties as one threshold, as sklearn does."""
     from sklearn.metrics import roc_auc_score

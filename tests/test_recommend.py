@@ -21,6 +21,7 @@ def small(spark):
     return spark.createDataFrame(rows, "userId int, movieId int, rating float")
 
 
+@pytest.mark.slow
 def test_holdout_keeps_every_user_and_holds_out_floor_of_the_fraction(small):
     kept, held = recommend.holdout_per_user(small, 0.2, SEED)
     per_user = {r.userId: r["count"] for r in small.groupBy("userId").count().collect()}
@@ -32,6 +33,7 @@ def test_holdout_keeps_every_user_and_holds_out_floor_of_the_fraction(small):
     assert kept.join(held, ["userId", "movieId"]).count() == 0
 
 
+@pytest.mark.slow
 def test_holdout_is_repeatable_whatever_the_partitioning_and_changes_with_the_seed(small):
     _, held = recommend.holdout_per_user(small, 0.3, SEED)
     _, again = recommend.holdout_per_user(small.repartition(3), 0.3, SEED)
@@ -50,6 +52,7 @@ def test_lesson_08_teaches_the_same_split_the_package_keeps():
     assert len(taught) == 1 and ast.dump(taught[0]) == ast.dump(kept)
 
 
+@pytest.mark.slow
 def test_als_fits_movielens_with_the_course_settings(spark):
     """The course's JVM options (C1-only JIT) once made this die with StackOverflowError in task threads."""
     from pyspark.ml.evaluation import RegressionEvaluator

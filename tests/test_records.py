@@ -37,6 +37,7 @@ def test_fingerprint_accepts_vectors(data):
     assert records.fingerprint(assembled)["schema"]["features"] == "vector"
 
 
+@pytest.mark.slow
 def test_record_round_trip(data, tmp_path):
     pipeline = Pipeline(stages=[VectorAssembler(inputCols=["x"], outputCol="features"),
                                 LinearRegression(labelCol="y", regParam=0.1)])

@@ -55,3 +55,17 @@ def test_bench_sums_seconds_per_file_from_junit_xml(tmp_path):
                        "tests/test_conventions.py": 0.5}
     table = schedule_table(seconds, {"tests/test_compare.py": 16})
     assert table[2:] == ["| solutions/10_mlflow/10_mlflow.ipynb | 42 | - |", "| tests/test_compare.py | 3 | 16 |"]
+
+
+def test_the_fast_tier_leaves_out_notebooks_servers_and_slow_tests():
+    """`make test-fast` (both editions) deselects every marker that takes time; each is registered."""
+    import tomllib
+
+    registered = {line.split(":")[0] for line in
+                  tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]}
+    for makefile in ("Makefile", "tools/learner/Makefile"):
+        text = (ROOT / makefile).read_text()
+        recipe = text.split("\ntest-fast:")[1].split("\n\n")[0]
+        left_out = set(re.findall(r"not (\w+)", recipe))
+        assert left_out == {"notebooks", "servers", "slow"}, (makefile, recipe)
+        assert left_out <= registered

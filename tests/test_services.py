@@ -44,6 +44,7 @@ def test_a_server_that_dies_at_start_shows_its_log():
     assert not service.running
 
 
+@pytest.mark.slow
 def test_a_server_never_ready_times_out_and_is_stopped():
     service = services.Service("demo server", HTTP_SERVER, ready_path="/no-such-page", timeout=3)
     with pytest.raises(services.ServiceError, match="not ready after 3 s"):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from importlib import metadata
 
+import pytest
+
 from sparkcourse import tracking
 
 
@@ -15,6 +17,7 @@ def test_pins_are_the_installed_versions():
     assert all("==" in pin for pin in pins)
 
 
+@pytest.mark.slow
 def test_a_fresh_store_is_empty_and_experiments_are_reused(tmp_path, monkeypatch):
     import mlflow
 
