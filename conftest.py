@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pytest
@@ -29,20 +29,25 @@ if "PYTEST_XDIST_WORKER" in os.environ or "SPARKCOURSE_WORKDIR" not in os.enviro
     os.environ["SPARKCOURSE_WORKDIR"] = tempfile.mkdtemp(prefix=f"sparkcourse-workdir-{worker}-")
 
 
-#: The tests' Spark session, started in the background once collection shows that this run needs
-#: it and executes no notebook (make test-fast): its JVM then boots while the first tests run.
+#: The tests' Spark session in a run that executes no notebook (make test-fast): its JVM boots in
+#: the background while pytest collects, and the first test waits for it (a test may change the
+#: environment the session is built from).
 _early_spark: Future | None = None
 
 
-def pytest_collection_finish(session):
+def pytest_configure(config):
     global _early_spark
-    uses_spark = any("spark" in getattr(item, "fixturenames", ()) for item in session.items)
-    runs_notebooks = any(item.get_closest_marker("notebooks") or str(item.fspath).endswith(".ipynb")
-                         for item in session.items)
-    if uses_spark and not runs_notebooks:
+    runs_tests_here = hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
+    if runs_tests_here and "not notebooks" in (config.option.markexpr or ""):
         from sparkcourse import get_spark
 
         _early_spark = ThreadPoolExecutor(1).submit(get_spark, SPARK_APP)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if _early_spark:
+        wait([_early_spark])  # its error, if any, is raised by the spark fixture
 
 
 @pytest.fixture(scope="session")
