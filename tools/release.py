@@ -34,7 +34,7 @@ def generate(release_dir: Path, lessons: list[str] | None = None, db_url: str | 
 
 def _generate_in_this_process(release_dir: Path, names: list[str], db_url: str | None) -> None:
     """nbgrader's API with the course's nbgrader_config.py (run from the project root)."""
-    from tools.grading import nbgrader_api
+    from tools.grading import api_output, nbgrader_api
 
     directory = {"release_directory": str(release_dir)}
     if db_url:
@@ -45,7 +45,7 @@ def _generate_in_this_process(release_dir: Path, names: list[str], db_url: str |
     for name in names:
         outcome = api.generate_assignment(name, force=True, create=bool(db_url))
         if not outcome["success"]:
-            raise SystemExit(f"nbgrader could not release {name}:\n{outcome.get('log', '')}{outcome.get('error', '')}")
+            raise SystemExit(f"nbgrader could not release {name}:\n{api_output(outcome)}")
 
 
 def main() -> None:
