@@ -26,7 +26,7 @@ test: bootstrap
 	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder --durations=25 --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg tests solutions
 
 test-fast: bootstrap
-	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "not notebooks and not servers and not slow" tests
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --no-loadscope-reorder -m "$(FAST_TIER)" tests
 
 test-browser: bootstrap
 	$(PY) -m pytest -m browser -v -s tests/test_browser.py

@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell tools/find-python)
 # Notebook tests: parallel workers (one notebook per worker at a time).
 JOBS ?= 2
+# make test-fast: the markers it leaves out (pyproject.toml says what each marks).
+FAST_TIER := not notebooks and not servers and not slow
 
 bootstrap:
 	@if [ -z "$(PYTHON)" ]; then exit 1; fi
