@@ -49,3 +49,15 @@ def test_conda_environment_has_python_311_and_java_17(root):
     text = (root / "environment.yml").read_text()
     assert re.search(r"^\s+- python=3\.1[1-9]", text, flags=re.M)
     assert re.search(r"^\s+- openjdk=(1[7-9]|2\d)", text, flags=re.M)
+
+
+def test_importing_nbformat_or_jupyter_builds_no_grammar():
+    """jsonschema 4.25+ imports rfc3987-syntax, which compiles its IRI grammars (lark) at import:
+    1-3 CPU-s in every nbgrader run, grading worker and Jupyter server. The pin keeps it out."""
+    import sys
+
+    import jsonschema._format  # noqa: F401  (where the import happens)
+    import jupyter_events.validators  # noqa: F401  (what jupyter_server loads)
+    import nbformat  # noqa: F401
+
+    assert "rfc3987_syntax" not in sys.modules and "lark" not in sys.modules
