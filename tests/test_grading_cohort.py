@@ -1,13 +1,14 @@
 """Grading a cohort with real nbgrader and real Spark: in parallel, split into shards and merged.
 
-One small cohort of the fixture assignment (tests/fixtures/grading_fixture) is graded three ways:
+One small cohort of the fixture assignment (tests/fixtures/grading_fixture) is graded twice:
 - the reference: plain nbgrader, one `nbgrader autograde` over every student, then
   `generate_feedback` and `export` (what grading did before it graded students one by one);
-- `grade(jobs=2)`: two students at a time, each in its own kernel and gradebook copy;
 - two shards (`shard=(1, 2)` and `(2, 2)`) graded in two copies of the course at the same time,
-  then merged into a third copy that graded nothing.
-All three must give the same grades.csv, the same scores in the gradebook and the same feedback.
-One student kills their kernel: they score 0 and nobody else changes.
+  as two machines would, the first with `jobs=2` (its two students at once, each in its own
+  kernel and gradebook copy), then merged into a third copy that graded nothing.
+Each shard must give its students' part of the reference, and the merge all of it: the same
+grades.csv, the same scores in the gradebook and the same feedback. One student kills their
+kernel while another is graded beside them: they score 0 and nobody else changes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import pytest
 from test_grading_integrity import (FIXTURE, FIXTURE_HIDDEN, FIXTURE_SOLUTION, ROOT, SOLUTION, WRONG,
                                     _assert_no_hidden_tests, gradebook_state, make_course, submission)
 from tools.grading import grade, merge, nbgrader, shard_of
+from tools.items import write_item_report
+from tools.notebooks import nbgrader_meta
 
 pytestmark = pytest.mark.notebooks
 TIMEOUT = 120  # per cell: two Spark kernels at once on a loaded 2-core machine
@@ -71,75 +74,102 @@ def cohort(tmp_path_factory):
     for student, nb in students.items():
         (course / "submitted" / student / FIXTURE).mkdir(parents=True)
         nbformat.write(nb, course / "submitted" / student / FIXTURE / f"{FIXTURE}.ipynb")
-    folders = {name: _copy_course(course, tmp / name) for name in ("reference", "shard1", "shard2", "merged")}
-    folders["parallel"] = course
+    folders = {name: _copy_course(course, tmp / name) for name in ("reference", "shard2", "merged")}
+    folders["shard1"] = course
 
     _reference(folders["reference"])
-    lines: list[tuple[float, str]] = []
-    parallel = grade(course, FIXTURE, jobs=2, progress=lambda line: lines.append((time.monotonic(), line)))
-    finished = time.monotonic()
-    # the two shards at the same time, as two machines would
+    lines: dict[int, list[tuple[float, str]]] = {1: [], 2: []}
+
+    def shard(i: int, jobs: int):
+        return grade(folders[f"shard{i}"], FIXTURE, shard=(i, 2), jobs=jobs,
+                     progress=lambda line: lines[i].append((time.monotonic(), line)))
+
+    # the two shards at the same time, as two machines would; the first grades its two at once
     with ThreadPoolExecutor(2) as pool:
-        for run in [pool.submit(grade, folders[f"shard{i}"], FIXTURE, shard=(i, 2)) for i in (1, 2)]:
-            run.result()
+        runs = [pool.submit(shard, 1, 2), pool.submit(shard, 2, 1)]
+        shards = {i: run.result() for i, run in zip((1, 2), runs)}
     merged = merge(folders["merged"], FIXTURE, [folders["shard1"], folders["shard2"]])
-    return {"folders": folders, "parallel": parallel, "merged": merged, "lines": lines, "finished": finished}
+    return {"folders": folders, "shards": shards, "merged": merged, "lines": lines}
 
 
-def test_parallel_grading_equals_one_nbgrader_run(cohort):
-    parallel, reference = cohort["folders"]["parallel"], cohort["folders"]["reference"]
-    assert (parallel / "grades.csv").read_text() == (reference / "grades.csv").read_text()
-    assert gradebook_state(parallel, FIXTURE) == gradebook_state(reference, FIXTURE)
-    assert _feedback(parallel) == _feedback(reference) and len(_feedback(parallel)) == 3  # not the killer's
-    graded = {r.student: r for r in cohort["parallel"]}
+def _graded(cohort) -> dict:
+    """Every student's result, from the shard that graded them."""
+    return {r.student: r for results in cohort["shards"].values() for r in results}
+
+
+def _rows_of(text: str, students: list[str]) -> str:
+    """grades.csv's header and the rows of these students."""
+    header, *rows = text.splitlines(keepends=True)
+    return header + "".join(row for row in rows if row.split(",")[3] in students)
+
+
+def test_each_shard_equals_its_part_of_one_nbgrader_run(cohort):
+    folders, reference = cohort["folders"], cohort["folders"]["reference"]
+    assert shard_of(["ada", "blank", "killer", "zoe"], 1, 2) == ["ada", "killer"]
+    for i, students in ((1, ["ada", "killer"]), (2, ["blank", "zoe"])):
+        graded = folders[f"shard{i}"]
+        # a shard's gradebook holds its own students only
+        assert sorted(row["student_id"] for row in csv.DictReader((graded / "grades.csv").open())) == students
+        assert (graded / "grades.csv").read_text() == _rows_of((reference / "grades.csv").read_text(), students)
+        assert gradebook_state(graded, FIXTURE) == [row for row in gradebook_state(reference, FIXTURE)
+                                                    if row[0] in students]
+        assert _feedback(graded) == {path: page for path, page in _feedback(reference).items()
+                                     if path.split("/")[0] in students}
+    graded = _graded(cohort)
     assert {s: r.score for s, r in graded.items()} == {"ada": 3, "blank": 0, "killer": 0, "zoe": 2}
     # the solution: full marks on every cell; the unmodified release: 0 on every cell, nothing reported
     assert {name: score for name, (score, _) in graded["ada"].cells.items()} == {
         "ex_1_double_test": 1.0, "ex_2_total_by_test": 2.0} and graded["ada"].max_score == 3
     assert {score for score, _ in graded["blank"].cells.values()} == {0.0} and graded["blank"].problems == []
+
+
+def test_two_shards_merged_equal_one_nbgrader_run(cohort, tmp_path):
+    folders = cohort["folders"]
+    merged, reference = folders["merged"], folders["reference"]
+    assert (merged / "grades.csv").read_text() == (reference / "grades.csv").read_text()
+    assert gradebook_state(merged, FIXTURE) == gradebook_state(reference, FIXTURE)
+    assert _feedback(merged) == _feedback(reference) and len(_feedback(merged)) == 3  # not the killer's
+    graded = _graded(cohort)
+    assert [(r.student, r.score, r.cells, r.problems) for r in cohort["merged"]] == \
+        [(s, graded[s].score, graded[s].cells, graded[s].problems) for s in sorted(graded)]
+    # the item analysis of everyone, as one run over the cohort writes it
+    release = nbformat.read(folders["merged"] / "course" / FIXTURE / f"{FIXTURE}.ipynb", as_version=4)
+    order = [nbgrader_meta(c)["grade_id"] for c in release.cells if nbgrader_meta(c).get("grade")]
+    expected, _ = write_item_report(tmp_path, FIXTURE, {s: r.cells for s, r in graded.items()}, order)
+    assert (merged / f"item-analysis-{FIXTURE}.md").read_text() == expected.read_text()
     # feedback: no hidden test, and no solution where the student did not write it
-    _assert_no_hidden_tests(parallel, FIXTURE, ["ada", "blank", "zoe"], FIXTURE_HIDDEN)
-    _assert_no_hidden_tests(parallel, FIXTURE, ["blank"], FIXTURE_SOLUTION)
+    _assert_no_hidden_tests(merged, FIXTURE, ["ada", "blank", "zoe"], FIXTURE_HIDDEN)
+    _assert_no_hidden_tests(merged, FIXTURE, ["blank"], FIXTURE_SOLUTION)
 
 
 def test_a_killed_kernel_changes_nobody_else(cohort):
-    """A kernel that kills itself: that notebook fails, scores 0 and is reported; nobody else is hurt."""
-    graded = {r.student: r for r in cohort["parallel"]}
+    """A kernel that kills itself while another student is graded beside it (shard 1, two at once):
+    that notebook fails, scores 0 and is reported; nobody else is hurt."""
+    graded = _graded(cohort)
     killer = graded["killer"]
     assert killer.problems[0] == "autograding failed, scored 0: nbclient.exceptions.DeadKernelError: Kernel died"
     assert "ends the grading kernel: os.kill(os.getpid(), 9)" in killer.problems[-1]
     assert set(score for score, _ in killer.cells.values()) == {0.0}
-    assert not (cohort["folders"]["parallel"] / "autograded" / "killer" / FIXTURE).exists()
-    assert [s for s, r in graded.items() if r.problems] == ["killer"]
+    assert not (cohort["folders"]["shard1"] / "autograded" / "killer" / FIXTURE).exists()
+    assert (cohort["folders"]["shard1"] / "autograded" / "ada" / FIXTURE).is_dir()
+    assert [s for s, r in sorted(graded.items()) if r.problems] == ["killer"]
     rows = {row["student_id"]: float(row["score"])
-            for row in csv.DictReader((cohort["folders"]["parallel"] / "grades.csv").open())}
+            for row in csv.DictReader((cohort["folders"]["merged"] / "grades.csv").open())}
     assert rows == {"ada": 3, "blank": 0, "killer": 0, "zoe": 2}
 
 
 def test_progress_has_a_line_per_student_with_a_running_count(cohort):
-    lines = [line for _, line in cohort["lines"]]
-    # each line as its student is done, not all at the end: the first came a whole student earlier
-    assert cohort["finished"] - cohort["lines"][0][0] > 5
-    assert [line.split("]")[0] for line in lines] == [f"[{n}/4" for n in range(1, 5)]
-    assert sorted(line.split()[1] for line in lines) == ["ada", "blank", "killer", "zoe"]
+    stamped = cohort["lines"][2]  # shard 2: one student at a time
+    lines = [line for _, line in stamped]
+    # each line as its student is done, not all at the end: the second came a whole student later
+    assert stamped[1][0] - stamped[0][0] > 2
+    assert [line.split("]")[0] for line in lines] == ["[1/2", "[2/2"]
+    assert [line.split()[1] for line in lines] == ["blank", "zoe"]
     assert all(" s " in line and "elapsed" in line for line in lines)
     assert "about" in lines[0] and "left" in lines[0] and lines[-1].endswith("done")
-    assert any("failed" in line for line in lines if " killer " in line)
-
-
-def test_two_shards_merged_equal_one_run(cohort):
-    folders = cohort["folders"]
-    merged, parallel = folders["merged"], folders["parallel"]
-    assert shard_of(["ada", "blank", "killer", "zoe"], 1, 2) == ["ada", "killer"]
-    for i, students in ((1, ["ada", "killer"]), (2, ["blank", "zoe"])):
-        graded = sorted(row["student_id"] for row in csv.DictReader((folders[f"shard{i}"] / "grades.csv").open()))
-        assert graded == students  # a shard's gradebook holds its own students only
-    assert (merged / "grades.csv").read_text() == (parallel / "grades.csv").read_text()
-    assert gradebook_state(merged, FIXTURE) == gradebook_state(parallel, FIXTURE)
-    assert _feedback(merged) == _feedback(parallel)
-    assert [(r.student, r.score, r.cells, r.problems) for r in cohort["merged"]] == \
-        [(r.student, r.score, r.cells, r.problems) for r in cohort["parallel"]]
-    assert (merged / f"item-analysis-{FIXTURE}.md").read_text() == (parallel / f"item-analysis-{FIXTURE}.md").read_text()
+    both = [line for _, line in cohort["lines"][1]]  # shard 1: two at once, in the order they finish
+    assert sorted(line.split()[1] for line in both) == ["ada", "killer"]
+    assert any("failed" in line for line in both if " killer " in line)
 
 
 def test_merge_refuses_a_missing_or_repeated_shard(cohort, tmp_path):
