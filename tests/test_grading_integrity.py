@@ -196,12 +196,14 @@ def test_fixture_cases_one_run(tmp_path):
     assert autograded_errors(course, "patcher", FIXTURE, "ex_1_double_test") == ["AssertionError"]
     assert "replaces checking helpers or builtins" in graded["patcher"].problems[-1]
 
-    # the loop was stopped at the configured timeout (the kernel's own timestamps)
+    # the loop was stopped at the configured timeout (the kernel's own timestamps). The client's
+    # clock starts when it sends the cell, the kernel's when it receives it: a loaded machine
+    # measured 19.9998 s for a 20 s timeout, so a second is allowed below.
     stamps = cell(nbformat.read(course / "autograded" / "looping" / FIXTURE / f"{FIXTURE}.ipynb", as_version=4),
                   "ex_2_total_by").metadata["execution"]
     looped = (datetime.fromisoformat(stamps["shell.execute_reply"].rstrip("Z"))
               - datetime.fromisoformat(stamps["iopub.execute_input"].rstrip("Z"))).total_seconds()
-    assert TIMEOUT <= looped < 2 * TIMEOUT, looped
+    assert TIMEOUT - 1 <= looped < 2 * TIMEOUT, looped
 
     # feedback: no hidden test and no solution anywhere, not even in tracebacks of failed hidden asserts
     _assert_no_hidden_tests(course, FIXTURE, sorted(students), FIXTURE_HIDDEN)
