@@ -191,6 +191,11 @@ def missing_grade_cells(course: Path, assignment: str, student: str, expected: s
     return sorted(expected - found)
 
 
+def grade_cell_order(release: list) -> list[str]:
+    """The grade cells' ids, in the order the released notebooks show them (the item analysis's order)."""
+    return [nbgrader_meta(c)["grade_id"] for nb in release for c in nb.cells if nbgrader_meta(c).get("grade")]
+
+
 def _release(course: Path, assignment: str) -> list:
     return [nbformat.read(path, as_version=4) for path in sorted((course / "course" / assignment).glob("*.ipynb"))]
 
@@ -557,8 +562,7 @@ def _finish(course: Path, assignment: str, release: list, outcomes: dict[str, Ou
     if report:
         from tools.items import write_item_report
 
-        order = [nbgrader_meta(c)["grade_id"] for nb in release for c in nb.cells if nbgrader_meta(c).get("grade")]
-        write_item_report(course, assignment, {r.student: r.cells for r in graded}, order)
+        write_item_report(course, assignment, {r.student: r.cells for r in graded}, grade_cell_order(release))
     return graded
 
 
