@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import re
 import shutil
@@ -553,7 +554,7 @@ def write_run_record(course: Path, assignment: str, roster: list[str], outcomes:
 def _finish(course: Path, assignment: str, release: list, outcomes: dict[str, Outcome],
             students: list[str], report: bool) -> list[StudentResult]:
     """grades.csv from the gradebook, the per-student report, and the item analysis."""
-    nbgrader(course, "export", "--to", str(course / "grades.csv"), "--log-level=WARN")
+    export_grades(course)
     failures = {s: o.failure for s, o in outcomes.items() if o.failure}
     graded = results(course, assignment, failures, release, students)
     for result in graded:
@@ -598,12 +599,12 @@ def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> 
 
     For checking the course itself: the tests grade the solutions this way (nbval proves their
     stored outputs are what a fresh run gives). Every step is nbgrader's own (generate_assignment,
-    autograde without executing, generate_feedback), then one ``nbgrader export`` for grades.csv.
+    autograde without executing, generate_feedback), then nbgrader's export of grades.csv (``export_grades``).
     """
     done = _worker("--stored-worker", str(course), student, *assignments)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{done.stdout}{done.stderr}")
-    nbgrader(course, "export", "--to", str(course / "grades.csv"), "--log-level=WARN")
+    export_grades(course)
     return {assignment: results(course, assignment, students=[student]) for assignment in assignments}
 
 
@@ -638,6 +639,22 @@ def nbgrader_api(course: Path, **settings: dict):
         for name, value in values.items():
             setattr(config[section], name, value)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def export_grades(course: Path) -> Path:
+    """``course``/grades.csv, as ``nbgrader export`` writes it: its CSV plugin over the course's
+    gradebook, in this process (a process of its own costs more than the export)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    api = nbgrader_api(course)
+    target = course / "grades.csv"
+    quiet = logging.getLogger("tools.grading.export")  # as `nbgrader export --log-level=WARN`
+    quiet.setLevel(logging.WARNING)
+    plugin = CsvExportPlugin(config=api.config, to=str(target), log=quiet)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gradebook:
+        plugin.export(gradebook)
+    return target
 
 
 def _grade_stored_in_this_process(course: Path, student: str, assignments: list[str]) -> None:
