@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.grading import collect, db_url, grade, nbgrader
+from tools.grading import NO_DATABASE, api_output, collect, db_url, grade, nbgrader_api
 from tools.notebooks import nbgrader_meta
 from tools import ROOT
 
@@ -56,7 +56,8 @@ def make_course(tmp_path: Path, assignment: str, source: Path, timeout: int | No
         config += f"\nc.Execute.timeout = {timeout}  # the tests' fixture only\n"
     (course / "nbgrader_config.py").write_text(config)
     shutil.copytree(source, course / "solutions" / assignment)
-    nbgrader(course, "generate_assignment", assignment, "--force", "--no-db", "--log-level=WARN")
+    done = nbgrader_api(course, **NO_DATABASE).generate_assignment(assignment, force=True)  # in this process
+    assert done["success"], api_output(done)
     return course
 
 

@@ -608,6 +608,8 @@ def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> 
     return {assignment: results(course, assignment, students=[student]) for assignment in assignments}
 
 
+#: nbgrader's `--no-db` for generate_assignment: a release that writes to no gradebook.
+NO_DATABASE = {"GenerateAssignment": {"no_database": True}, "SaveCells": {"enabled": False}}
 #: nbgrader settings that grade a notebook on the outputs it holds, without running it.
 STORED_OUTPUTS = {"Execute": {"enabled": False}, "ClearOutput": {"enabled": False}}
 

@@ -34,14 +34,13 @@ def generate(release_dir: Path, lessons: list[str] | None = None, db_url: str | 
 
 def _generate_in_this_process(release_dir: Path, names: list[str], db_url: str | None) -> None:
     """nbgrader's API with the course's nbgrader_config.py (run from the project root)."""
-    from tools.grading import api_output, nbgrader_api
+    from tools.grading import NO_DATABASE, api_output, nbgrader_api
 
     directory = {"release_directory": str(release_dir)}
     if db_url:
         api = nbgrader_api(ROOT, CourseDirectory={**directory, "db_url": db_url})
-    else:  # as `--no-db` does
-        api = nbgrader_api(ROOT, CourseDirectory=directory, GenerateAssignment={"no_database": True},
-                           SaveCells={"enabled": False})
+    else:
+        api = nbgrader_api(ROOT, CourseDirectory=directory, **NO_DATABASE)
     for name in names:
         outcome = api.generate_assignment(name, force=True, create=bool(db_url))
         if not outcome["success"]:
