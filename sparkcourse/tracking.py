@@ -141,10 +141,15 @@ def _mlflow_command() -> list[str]:
 
 
 def tracking_ui(tracking_uri: str, artifact_uri: str, port: int | None = None, timeout: float = 120) -> Service:
-    """The MLflow tracking server and UI over an existing store (started by ``start()`` or ``with``)."""
+    """The MLflow tracking server and UI over an existing store (started by ``start()`` or ``with``).
+
+    Without MLflow's server-side jobs (GenAI scorers, prompt optimisation; the course uses none):
+    with them, ``mlflow server`` starts a job runner and seven more Python processes besides the UI.
+    """
     command = [*_mlflow_command(), "server", "--backend-store-uri", tracking_uri,
                "--default-artifact-root", artifact_uri, "--host", HOST, "--port", "{port}", "--workers", "1"]
-    return Service("MLflow tracking UI", command, port, ready_path="/health", env=child_environment(), timeout=timeout)
+    env = child_environment(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+    return Service("MLflow tracking UI", command, port, ready_path="/health", env=env, timeout=timeout)
 
 
 def model_server(model_uri: str, tracking_uri: str, port: int | None = None, timeout: float = 180) -> Service:

@@ -13,6 +13,17 @@ def family(service) -> list[int]:
     return [supervisor.pid] + [p.pid for p in supervisor.children(recursive=True)]
 
 
+def commands(pids) -> list[list[str]]:
+    """The command lines of the pids still running."""
+    found = []
+    for pid in pids:
+        try:
+            found.append(psutil.Process(pid).cmdline())
+        except psutil.Error:
+            pass
+    return found
+
+
 def alive(pids) -> list[int]:
     """The pids still running (zombies waiting to be reaped by init count as gone)."""
     left = []
