@@ -7,6 +7,7 @@ minutes is run by pytest as `make test` runs notebooks, with the limits shortene
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -66,3 +67,20 @@ def test_a_test_that_hangs_otherwise_fails_at_the_test_timeout_naming_it(root, t
     assert result.returncode != 0, out
     assert "hang.ipynb::Cell 1" in out and "Timeout (>8.0s) from pytest-timeout" in out, out
     assert took < 120, f"took {took:.0f} s"
+
+
+def test_a_cell_that_prints_to_stderr_unexpectedly_shows_what_it_printed(root, tmp_path):
+    """nbval says only "Unexpected output fields ... {'stderr'}"; tests/nbval_report.py adds the text."""
+    notebook = tmp_path / "warns.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import sys\nprint('started')\nprint('the server is slow to answer', file=sys.stderr)",
+                                          execution_count=1,
+                                          outputs=[nbformat.v4.new_output("stream", name="stdout", text="started\n")])]
+    nbformat.write(nb, notebook)  # stored with its stdout only: the stderr line is unexpected
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(root / "pyproject.toml"), "--rootdir", str(tmp_path),
+         "-p", "tests.nbval_report", "--nbval", "--nbval-current-env", str(notebook)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(root)})
+    out = result.stdout + result.stderr
+    assert result.returncode == 1 and "Unexpected output fields from running code: {'stderr'}" in out, out
+    assert "streams the stored cell does not have" in out and "[stderr] the server is slow to answer" in out, out
