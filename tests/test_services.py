@@ -137,9 +137,10 @@ def test_real_mlflow_servers_serve_the_spark_pipeline(spark):
     try:
         ui.wait_ready()
         server.wait_ready()
-        families = family(ui) + family(server)
+        ui_processes = family(ui)
+        families = ui_processes + family(server)
         # the UI alone: no job runner and its queue consumers (eight more Python processes)
-        assert not [" ".join(c) for c in commands(family(ui)) if any("jobs" in part or "huey" in part for part in c)]
+        assert not [" ".join(c) for c in commands(ui_processes) if any("jobs" in part or "huey" in part for part in c)]
         found = requests.post(f"{ui.url}/api/2.0/mlflow/runs/search", timeout=30,
                               json={"experiment_ids": [run.info.experiment_id]}).json()["runs"]
         assert [r["info"]["run_id"] for r in found] == [run.info.run_id]
