@@ -13,8 +13,8 @@ import nbformat
 import pytest
 
 from sparkcourse.feedback import PLACEHOLDER, RedactHiddenTests, hidden_lines, redact, redact_output
-from tools.grading import (CollectError, collect, edited_locked_cells, failed_students, plan_collection,
-                           released_locked_cells, suspicious_lines)
+from tools.grading import (WORKER_PRELOAD, CollectError, _worker, collect, edited_locked_cells, failed_students,
+                           plan_collection, released_locked_cells, suspicious_lines)
 from tools import ROOT
 
 GRADE_CELL = '''"""Check f."""
@@ -305,3 +305,33 @@ def test_registering_in_threads_leaves_the_working_directory_alone(tmp_path):
         assert os.getcwd() == before
     finally:
         os.chdir(before)
+
+
+PROBE = """import os, sys
+print("preloaded:", [name for name in WORKER_PRELOAD if name in sys.modules])
+print("probe:", os.environ.get("SPARKCOURSE_PROBE"), "| cwd:", os.getcwd(), "| pid:", os.getpid())
+print("to stderr", file=sys.stderr)"""
+
+
+def test_a_worker_is_a_new_process_with_nbgrader_loaded_and_the_environment_it_is_given(tmp_path, monkeypatch):
+    """Each student's worker is forked from a server that imported nbgrader once: it starts with
+    WORKER_PRELOAD loaded, yet has the environment it is given (not the server's, from when it
+    started), the repository as working directory, a pid of its own; its output and exit code come back."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    runs = [_worker(exec, PROBE, {"WORKER_PRELOAD": WORKER_PRELOAD}, SPARKCOURSE_PROBE=value) for value in ("one", "two")]
+    pids = set()
+    for run, value in zip(runs, ("one", "two")):
+        assert run.returncode == 0, run.stdout
+        lines = run.stdout.splitlines()
+        assert lines[0] == f"preloaded: {WORKER_PRELOAD}"
+        assert lines[1].startswith(f"probe: {value} | cwd: {ROOT} | pid: ")
+        assert lines[2] == "to stderr"
+        pids.add(int(lines[1].split("pid: ")[1]))
+    assert len(pids) == 2 and os.getpid() not in pids
+    failed = _worker(exec, "print('graded'); raise SystemExit(3)")
+    assert (failed.returncode, failed.stdout) == (3, "graded\n")
+    crashed = _worker(exec, "raise ValueError('no gradebook')")
+    assert crashed.returncode == 1 and "ValueError: no gradebook" in crashed.stdout
+

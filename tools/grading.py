@@ -443,8 +443,8 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
     workdir.mkdir()
     feedback = course / "feedback" / student / assignment
     shutil.rmtree(feedback, ignore_errors=True)  # never an older run's feedback for this run's grades
-    done = _worker("--student-worker", str(course), assignment, student, f"sqlite:///{db}",
-                   *(["--stored"] if stored else []), SPARKCOURSE_WORKDIR=str(workdir))
+    done = _worker(_grade_student_in_this_process, course, assignment, student, f"sqlite:///{db}", stored,
+                   SPARKCOURSE_WORKDIR=str(workdir))
     log = done.stdout + done.stderr
     failed = failed_students(log) if done.returncode in (AUTOGRADE_FAILED, FEEDBACK_FAILED) else {}
     if done.returncode != 0 and student not in failed:  # not the notebook's fault (gradebook, configuration)
@@ -469,7 +469,7 @@ AUTOGRADE_FAILED, FEEDBACK_FAILED = 3, 4
 
 
 def _grade_student_in_this_process(course: Path, assignment: str, student: str, db: str, stored: bool) -> None:
-    """Autograde, then feedback, with nbgrader's API: one process start-up per student, not two."""
+    """Autograde, then feedback, with nbgrader's API, in the student's worker (``_worker``)."""
     api = nbgrader_api(course, CourseDirectory={"db_url": db}, **(STORED_OUTPUTS if stored else {}))
     for step, code in ((api.autograde, AUTOGRADE_FAILED), (api.generate_feedback, FEEDBACK_FAILED)):
         result = step(assignment, student, force=True)
@@ -601,7 +601,7 @@ def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> 
     stored outputs are what a fresh run gives). Every step is nbgrader's own (generate_assignment,
     autograde without executing, generate_feedback), then nbgrader's export of grades.csv (``export_grades``).
     """
-    done = _worker("--stored-worker", str(course), student, *assignments)
+    done = _worker(_grade_stored_in_this_process, course, student, assignments)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{done.stdout}{done.stderr}")
     export_grades(course)
@@ -619,11 +619,49 @@ def api_output(result: dict) -> str:
     return f"{result.get('log', '')}{result.get('error', '')}"
 
 
-def _worker(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """This module's own worker process (the ``--...-worker`` entry points below), ``env`` on top
-    of the environment nbgrader's subprocesses get."""
-    return subprocess.run([sys.executable, "-m", "tools.grading", *args], cwd=ROOT, capture_output=True,
-                          text=True, env=child_environment(**env))
+#: What every worker imports: loaded once, by the process the workers are forked from.
+WORKER_PRELOAD = ["tools.grading", "nbgrader.apps", "nbgrader.converters.autograde",
+                  "nbgrader.converters.generate_feedback", "nbclient"]
+
+
+@functools.cache
+def _worker_context():
+    """Workers are forked from one server process that has imported WORKER_PRELOAD (about 2.7
+    CPU-s that a fresh Python process per student would pay again); each fork is a new process,
+    so nothing one student's grading does reaches another's."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    return context
+
+
+def _worker(function, *args, **env: str) -> subprocess.CompletedProcess:
+    """``function(*args)`` (a module-level function) in a process of its own, with ``env`` on top of
+    the environment nbgrader's subprocesses get; its exit code and output (stdout and stderr)."""
+    with tempfile.TemporaryDirectory(prefix="sparkcourse-worker-") as folder:
+        log = Path(folder) / "output.log"
+        process = _worker_context().Process(target=_worker_main,
+                                            args=(function, args, child_environment(**env), str(log)))
+        process.start()
+        process.join()
+        output = log.read_text(errors="replace") if log.exists() else ""
+    return subprocess.CompletedProcess([getattr(function, "__name__", str(function)), *map(str, args)],
+                                       process.exitcode, output, "")
+
+
+def _worker_main(function, args: tuple, env: dict[str, str], log: str) -> None:
+    """In the worker: ``env`` as the whole environment (not the fork server's, from when it
+    started), the repository as working directory, stdout and stderr into ``log``."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(ROOT)
+    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for stream, fd in ((sys.stdout, 1), (sys.stderr, 2)):
+        stream.flush()
+        os.dup2(out, fd)
+    os.close(out)
+    function(*args)
 
 
 def nbgrader_api(course: Path, **settings: dict):
@@ -742,9 +780,3 @@ def summary(assignment: str, graded: list[StudentResult]) -> str:
     for r in graded:
         lines.append(f"{r.student:<24} {r.score:>5.1f} / {r.max_score:<5.1f}  {'; '.join(r.problems) or '-'}")
     return "\n".join(lines)
-
-
-if __name__ == "__main__" and sys.argv[1:2] == ["--stored-worker"]:  # grade_stored_outputs' worker
-    _grade_stored_in_this_process(Path(sys.argv[2]), sys.argv[3], sys.argv[4:])
-elif __name__ == "__main__" and sys.argv[1:2] == ["--student-worker"]:  # _grade_student's worker
-    _grade_student_in_this_process(Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], "--stored" in sys.argv[6:])
