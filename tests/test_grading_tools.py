@@ -322,16 +322,15 @@ def test_a_worker_is_a_new_process_with_nbgrader_loaded_and_the_environment_it_i
     monkeypatch.chdir(tmp_path)
     runs = [_worker(exec, PROBE, {"WORKER_PRELOAD": WORKER_PRELOAD}, SPARKCOURSE_PROBE=value) for value in ("one", "two")]
     pids = set()
-    for run, value in zip(runs, ("one", "two")):
-        assert run.returncode == 0, run.stdout
-        lines = run.stdout.splitlines()
+    for (code, output), value in zip(runs, ("one", "two")):
+        assert code == 0, output
+        lines = output.splitlines()
         assert lines[0] == f"preloaded: {WORKER_PRELOAD}"
         assert lines[1].startswith(f"probe: {value} | cwd: {ROOT} | pid: ")
         assert lines[2] == "to stderr"
         pids.add(int(lines[1].split("pid: ")[1]))
     assert len(pids) == 2 and os.getpid() not in pids
-    failed = _worker(exec, "print('graded'); raise SystemExit(3)")
-    assert (failed.returncode, failed.stdout) == (3, "graded\n")
-    crashed = _worker(exec, "raise ValueError('no gradebook')")
-    assert crashed.returncode == 1 and "ValueError: no gradebook" in crashed.stdout
+    assert _worker(exec, "print('graded'); raise SystemExit(3)") == (3, "graded\n")
+    code, output = _worker(exec, "raise ValueError('no gradebook')")
+    assert code == 1 and "ValueError: no gradebook" in output
 

@@ -443,15 +443,14 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
     workdir.mkdir()
     feedback = course / "feedback" / student / assignment
     shutil.rmtree(feedback, ignore_errors=True)  # never an older run's feedback for this run's grades
-    done = _worker(_grade_student_in_this_process, course, assignment, student, f"sqlite:///{db}", stored,
-                   SPARKCOURSE_WORKDIR=str(workdir))
-    log = done.stdout + done.stderr
-    failed = failed_students(log) if done.returncode in (AUTOGRADE_FAILED, FEEDBACK_FAILED) else {}
-    if done.returncode != 0 and student not in failed:  # not the notebook's fault (gradebook, configuration)
+    code, log = _worker(_grade_student_in_this_process, course, assignment, student, f"sqlite:///{db}", stored,
+                        SPARKCOURSE_WORKDIR=str(workdir))
+    failed = failed_students(log) if code in (AUTOGRADE_FAILED, FEEDBACK_FAILED) else {}
+    if code != 0 and student not in failed:  # not the notebook's fault (gradebook, configuration)
         raise RuntimeError(f"nbgrader could not grade {student}'s {assignment}:\n{log}")
-    if done.returncode == AUTOGRADE_FAILED:
+    if code == AUTOGRADE_FAILED:
         outcome.failure = failed[student]
-    elif done.returncode == FEEDBACK_FAILED:
+    elif code == FEEDBACK_FAILED:
         outcome.no_feedback = failed[student]
     if outcome.failure is None:
         with Gradebook(f"sqlite:///{db}") as gradebook:
@@ -601,9 +600,9 @@ def grade_stored_outputs(course: Path, assignments: list[str], student: str) -> 
     stored outputs are what a fresh run gives). Every step is nbgrader's own (generate_assignment,
     autograde without executing, generate_feedback), then nbgrader's export of grades.csv (``export_grades``).
     """
-    done = _worker(_grade_stored_in_this_process, course, student, assignments)
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{done.stdout}{done.stderr}")
+    code, log = _worker(_grade_stored_in_this_process, course, student, assignments)
+    if code != 0:
+        raise RuntimeError(f"nbgrader could not grade {student}'s {', '.join(assignments)}:\n{log}")
     export_grades(course)
     return {assignment: results(course, assignment, students=[student]) for assignment in assignments}
 
@@ -636,18 +635,16 @@ def _worker_context():
     return context
 
 
-def _worker(function, *args, **env: str) -> subprocess.CompletedProcess:
+def _worker(function, *args, **env: str) -> tuple[int, str]:
     """``function(*args)`` (a module-level function) in a process of its own, with ``env`` on top of
-    the environment nbgrader's subprocesses get; its exit code and output (stdout and stderr)."""
+    the environment nbgrader's subprocesses get: its exit code and its output (stdout and stderr)."""
     with tempfile.TemporaryDirectory(prefix="sparkcourse-worker-") as folder:
         log = Path(folder) / "output.log"
         process = _worker_context().Process(target=_worker_main,
                                             args=(function, args, child_environment(**env), str(log)))
         process.start()
         process.join()
-        output = log.read_text(errors="replace") if log.exists() else ""
-    return subprocess.CompletedProcess([getattr(function, "__name__", str(function)), *map(str, args)],
-                                       process.exitcode, output, "")
+        return process.exitcode, log.read_text(errors="replace") if log.exists() else ""
 
 
 def _worker_main(function, args: tuple, env: dict[str, str], log: str) -> None:
