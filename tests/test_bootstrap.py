@@ -81,3 +81,52 @@ def test_configure_lab_writes_what_jupyters_commands_write_and_keeps_other_setti
     server = tmp_path / "etc/jupyter/jupyter_server_config.d/nbgrader.server_extensions.assignment_list.json"
     assert json.loads(server.read_text()) == {
         "ServerApp": {"jpserver_extensions": {"nbgrader.server_extensions.assignment_list": False}}}
+
+
+# In a fresh Python: what `sparkcourse java --ensure` and `warmup` load, with the workload's own
+# imports as written in sparkcourse/warmup.py and what toPandas() loads; prints the top-level modules
+# that were not loaded at start-up.
+WARMUP_IMPORTS = """
+import ast, importlib, inspect, json, sys
+before = set(sys.modules)
+import sparkcourse.__main__, sparkcourse.java, sparkcourse.warmup
+workload = ast.parse(inspect.getsource(sparkcourse.warmup._workload_and_dump))
+for node in ast.walk(workload):
+    for name in ([a.name for a in node.names] if isinstance(node, ast.Import)
+                 else [node.module] if isinstance(node, ast.ImportFrom) else []):
+        importlib.import_module(name)
+import pyspark.sql.pandas.conversion, pandas, pyarrow
+print(json.dumps(sorted({m.split(".")[0] for m in set(sys.modules) - before})))
+"""
+
+
+def _requirements_closure(names: list[str]) -> set[str]:
+    """The distributions ``pip install names`` brings: them and their requirements, without extras."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    normal = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731
+    found, todo = set(), [normal(n) for n in names]
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for text in metadata.requires(name) or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(normal(requirement.name))
+    return found
+
+
+def test_the_packages_installed_before_the_warm_up_are_all_it_imports(root):
+    """On a first install the warm-up runs while pip installs everything but WARMUP_PACKAGES."""
+    from importlib import metadata
+
+    loaded = json.loads(subprocess.run([sys.executable, "-c", WARMUP_IMPORTS], cwd=root, capture_output=True,
+                                       text=True, check=True).stdout)
+    owners = metadata.packages_distributions()
+    needed = {re.sub(r"[-_.]+", "-", dist).lower() for module in loaded for dist in owners.get(module, [])}
+    assert {"pyspark", "pandas", "pyarrow"} <= needed  # the check sees what the workload loads
+    assert needed - {"sparkcourse"} <= _requirements_closure(bootstrap.WARMUP_PACKAGES)

@@ -12,7 +12,9 @@ Steps, each skipped when already done, each announced on its own line:
    disabled and locked, so the Plugin Manager cannot turn them back on; no news pop-up;
 5. make sure a Java 17+ is there (fetching a private JDK when none is and the internet is);
 6. build the JVM class-data archive that makes every Spark start faster (once: a few minutes,
-   with a line every 15 s).
+   with a line every 15 s). On a first install it is built while pip installs: pip installs
+   what the warm-up needs first (WARMUP_PACKAGES), then the rest on one core while the warm-up's
+   JVM runs on the other.
 
 The same code path serves `make lab` (VENV=.venv or $CONDA_PREFIX), Binder's postBuild and the
 devcontainer: ``VENV=<prefix> python tools/bootstrap.py``.
@@ -71,6 +73,14 @@ LAB_SETTINGS = {
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 WARMUP_USUAL = "usually 1-3 min on 2 cores"
+WARMUP_LABEL = ("Warming up the JVM: a class-data archive that makes every later Spark start faster "
+                f"(once per Java and Spark; {WARMUP_USUAL})")
+#: What `python -m sparkcourse java --ensure` and `warmup` import, installed before everything else
+#: (at the lock's versions), optional imports included (scipy for pyspark.ml.linalg, cloudpickle for
+#: pyarrow, charset-normalizer for numpy.f2py): nothing the warm-up loads is half-written by pip.
+#: tests/test_bootstrap.py checks the list against the warm-up's imports.
+WARMUP_PACKAGES = ["pyspark", "numpy", "pandas", "pyarrow", "scipy", "cloudpickle", "charset-normalizer",
+                   "install-jdk"]
 
 
 def step(text: str) -> None:
@@ -84,8 +94,14 @@ def run(*cmd, **kwargs):
 
 def run_with_ticks(label: str, *cmd, every: float = 15) -> None:
     """Run ``cmd``; past ``every`` seconds say what it is (``label``), then how long it has taken."""
+    with_ticks(label, lambda: run(*cmd), every=every)
+
+
+def with_ticks(label: str, wait, every: float = 15, started: float | None = None) -> None:
+    """Call ``wait()``; past ``every`` seconds say what it waits for (``label``), then how long it has
+    taken since ``started`` (a time.monotonic(); now when not given)."""
     done = threading.Event()
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
 
     def tick():
         if not done.wait(every):
@@ -96,7 +112,7 @@ def run_with_ticks(label: str, *cmd, every: float = 15) -> None:
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
-        run(*cmd)
+        wait()
     finally:
         done.set()
         ticker.join()
@@ -196,6 +212,27 @@ def install_kernel(venv: Path, python: Path) -> None:
     (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
 
 
+def pip_install(python: Path, *packages: str) -> None:
+    run(python, "-m", "pip", "install", "--disable-pip-version-check", "-c", "requirements/constraints.txt",
+        *packages)
+
+
+def start_warmup(python: Path) -> tuple[subprocess.Popen, float]:
+    """The warm-up in the background (its output kept for later), and when it started."""
+    cmd = [str(python), "-m", "sparkcourse", "warmup"]
+    print("+", " ".join(cmd), "(in the background)", flush=True)
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), time.monotonic()
+
+
+def finish_warmup(warmup: subprocess.Popen, started: float) -> None:
+    """Wait for the background warm-up (a line every 15 s), then print what it said."""
+    with_ticks(WARMUP_LABEL, warmup.wait, started=started)
+    output = warmup.stdout.read()
+    print(output, end="", flush=True)
+    if warmup.returncode:
+        raise subprocess.CalledProcessError(warmup.returncode, warmup.args, output)
+
+
 def main() -> None:
     venv = Path(os.environ.get("VENV") or Path(ROOT, ".venv"))
     if not venv.is_absolute():
@@ -205,23 +242,32 @@ def main() -> None:
         step(f"Creating the course's Python environment in {venv}")
         run(sys.executable, "-m", "venv", venv)
     stamp = venv / ".sparkcourse-lock"
+    java = (python, "-m", "sparkcourse", "java", "--ensure")
+    java_label = "Java 17+ for Spark (when none is found, a JDK of about 190 MB is fetched into .jdk/)"
+    warmup = None
     if not stamp.exists() or stamp.read_text() != lock_digest():
         if installed(python):
             step(f"{venv} already has the pinned packages and this course (editable): nothing to install")
         else:
-            step("Installing the pinned packages (first time: a few minutes and about 1.6 GB; "
-                    "pip lists each package as it goes)")
-            run(python, "-m", "pip", "install", "--disable-pip-version-check",
-                "-c", "requirements/constraints.txt", "-e", ".")
+            step("Installing Spark and what its JVM warm-up needs, then the other pinned packages while the "
+                 "JVM warms up (first time: a few minutes and about 1.6 GB; pip lists each package as it goes)")
+            pip_install(python, *WARMUP_PACKAGES)
+            run_with_ticks(java_label, *java)
+            warmup = start_warmup(python)
+            try:
+                pip_install(python, "-e", ".")
+            except subprocess.CalledProcessError:
+                finish_warmup(*warmup)  # its archive is good whatever pip did; then pip's error
+                raise
         step("JupyterLab for learners: instructor tools and the Assignment List off and locked")
         configure_lab(venv)
         stamp.write_text(lock_digest())
     install_kernel(venv, python)
-    # Both are instant once done; the first time they say what they do and how long it takes.
-    run_with_ticks("Java 17+ for Spark (when none is found, a JDK of about 190 MB is fetched into .jdk/)",
-                   python, "-m", "sparkcourse", "java", "--ensure")
-    run_with_ticks("Warming up the JVM: a class-data archive that makes every later Spark start faster "
-                   f"(once per Java and Spark; {WARMUP_USUAL})", python, "-m", "sparkcourse", "warmup")
+    if warmup is not None:
+        finish_warmup(*warmup)
+    else:  # both are instant once done; the first time they say what they do and how long it takes
+        run_with_ticks(java_label, *java)
+        run_with_ticks(WARMUP_LABEL, python, "-m", "sparkcourse", "warmup")
 
 
 if __name__ == "__main__":
