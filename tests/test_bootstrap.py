@@ -7,9 +7,12 @@ import re
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tools import bootstrap
 
@@ -102,12 +105,7 @@ print(json.dumps(sorted({m.split(".")[0] for m in set(sys.modules) - before})))
 
 def _requirements_closure(names: list[str]) -> set[str]:
     """The distributions ``pip install names`` brings: them and their requirements, without extras."""
-    from importlib import metadata
-
-    from packaging.requirements import Requirement
-
-    normal = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731
-    found, todo = set(), [normal(n) for n in names]
+    found, todo = set(), [canonicalize_name(n) for n in names]
     while todo:
         name = todo.pop()
         if name in found:
@@ -116,17 +114,15 @@ def _requirements_closure(names: list[str]) -> set[str]:
         for text in metadata.requires(name) or []:
             requirement = Requirement(text)
             if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(normal(requirement.name))
+                todo.append(canonicalize_name(requirement.name))
     return found
 
 
 def test_the_packages_installed_before_the_warm_up_are_all_it_imports(root):
     """On a first install the warm-up runs while pip installs everything but WARMUP_PACKAGES."""
-    from importlib import metadata
-
     loaded = json.loads(subprocess.run([sys.executable, "-c", WARMUP_IMPORTS], cwd=root, capture_output=True,
                                        text=True, check=True).stdout)
     owners = metadata.packages_distributions()
-    needed = {re.sub(r"[-_.]+", "-", dist).lower() for module in loaded for dist in owners.get(module, [])}
+    needed = {canonicalize_name(dist) for module in loaded for dist in owners.get(module, [])}
     assert {"pyspark", "pandas", "pyarrow"} <= needed  # the check sees what the workload loads
     assert needed - {"sparkcourse"} <= _requirements_closure(bootstrap.WARMUP_PACKAGES)

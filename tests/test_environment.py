@@ -7,6 +7,7 @@ import re
 import tomllib
 
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 
 def _pyproject_pins(root):
@@ -33,11 +34,11 @@ def test_every_pin_is_exact_and_locked_at_the_same_version(root):
     for line in (root / "requirements" / "constraints.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             name, version = line.split("==")
-            lock[re.sub(r"[-_.]+", "-", name).lower()] = version
+            lock[canonicalize_name(name)] = version
     for pin in map(Requirement, _pyproject_pins(root)):
         spec = list(pin.specifier)
         assert len(spec) == 1 and spec[0].operator == "==", f"{pin} should be pinned with =="
-        assert lock.get(re.sub(r"[-_.]+", "-", pin.name).lower()) == spec[0].version, f"{pin} differs from the lock"
+        assert lock.get(canonicalize_name(pin.name)) == spec[0].version, f"{pin} differs from the lock"
 
 
 def test_pandas_is_below_3(root):

@@ -217,11 +217,11 @@ def pip_install(python: Path, *packages: str) -> None:
         *packages)
 
 
-def start_warmup(python: Path) -> tuple[subprocess.Popen, float]:
-    """The warm-up in the background (its output kept for later), and when it started."""
-    cmd = [str(python), "-m", "sparkcourse", "warmup"]
-    print("+", " ".join(cmd), "(in the background)", flush=True)
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), time.monotonic()
+def start_warmup(*cmd) -> tuple[subprocess.Popen, float]:
+    """The warm-up ``cmd`` in the background (its output kept for later), and when it started."""
+    print("+", " ".join(str(c) for c in cmd), "(in the background)", flush=True)
+    return (subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True), time.monotonic())
 
 
 def finish_warmup(warmup: subprocess.Popen, started: float) -> None:
@@ -243,6 +243,7 @@ def main() -> None:
         run(sys.executable, "-m", "venv", venv)
     stamp = venv / ".sparkcourse-lock"
     java = (python, "-m", "sparkcourse", "java", "--ensure")
+    warm = (python, "-m", "sparkcourse", "warmup")
     java_label = "Java 17+ for Spark (when none is found, a JDK of about 190 MB is fetched into .jdk/)"
     warmup = None
     if not stamp.exists() or stamp.read_text() != lock_digest():
@@ -253,7 +254,7 @@ def main() -> None:
                  "JVM warms up (first time: a few minutes and about 1.6 GB; pip lists each package as it goes)")
             pip_install(python, *WARMUP_PACKAGES)
             run_with_ticks(java_label, *java)
-            warmup = start_warmup(python)
+            warmup = start_warmup(*warm)
             try:
                 pip_install(python, "-e", ".")
             except subprocess.CalledProcessError:
@@ -267,7 +268,7 @@ def main() -> None:
         finish_warmup(*warmup)
     else:  # both are instant once done; the first time they say what they do and how long it takes
         run_with_ticks(java_label, *java)
-        run_with_ticks(WARMUP_LABEL, python, "-m", "sparkcourse", "warmup")
+        run_with_ticks(WARMUP_LABEL, *warm)
 
 
 if __name__ == "__main__":
