@@ -38,9 +38,13 @@ _early_spark: Future | None = None
 
 
 def pytest_configure(config):
+    from tests.schedule import SPARK_WORKER
+
     global _early_spark
     runs_tests_here = hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None)
-    if runs_tests_here and "not notebooks" in (config.option.markexpr or ""):
+    # With workers, the one that runs the tests using Spark (tests/schedule.py) starts the session.
+    runs_spark_tests = os.environ.get("PYTEST_XDIST_WORKER", SPARK_WORKER) == SPARK_WORKER
+    if runs_tests_here and runs_spark_tests and "not notebooks" in (config.option.markexpr or ""):
         from sparkcourse import get_spark
 
         _early_spark = ThreadPoolExecutor(1).submit(get_spark, SPARK_APP)
@@ -84,6 +88,16 @@ def pytest_runtest_teardown(item, nextitem):
         moved_to = os.getcwd()
         os.chdir(_START)
         raise RuntimeError(f"{item.nodeid} left the working directory at {moved_to} (was {_START})")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with the tests that use Spark kept together (tests/schedule.py)."""
+    if config.getvalue("dist") == "loadfile":
+        from tests.schedule import SparkFilesTogether
+
+        return SparkFilesTogether(config, log)
+    return None
 
 
 def pytest_collection_modifyitems(config, items):

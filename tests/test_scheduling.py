@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
+import pytest
+
 import conftest
 from tests import schedule
 from tools import ROOT
@@ -29,14 +31,22 @@ def test_items_go_longest_file_first_and_keep_their_order_within_a_file():
     def item(path: str, name: str):
         return SimpleNamespace(fspath=ROOT / path, name=name)
 
-    items = [item("tests/test_compare.py", "a"), item("tests/test_conventions.py", "b"),
-             item("solutions/10_mlflow/10_mlflow.ipynb", "Cell 0"), item("tests/test_compare.py", "c"),
+    items = [item("tests/test_mlflow_projects.py", "a"), item("tests/test_conventions.py", "b"),
+             item("solutions/10_mlflow/10_mlflow.ipynb", "Cell 0"), item("tests/test_mlflow_projects.py", "c"),
              item("tests/test_grading_integrity.py", "d"), item("solutions/10_mlflow/10_mlflow.ipynb", "Cell 1")]
     config = SimpleNamespace(getoption=lambda name, default=None: False)
     conftest.pytest_collection_modifyitems(config, items)
     assert [i.name for i in items] == ["d", "Cell 0", "Cell 1", "a", "c", "b"]
     seconds = [schedule.FILE_SECONDS.get(schedule.file_of(i), 0) for i in items]
     assert seconds == sorted(seconds, reverse=True)
+
+    # the files that use Spark go together, at the place of their summed seconds
+    spark_files = sorted(schedule.spark_test_files())
+    items += [item(spark_files[0], "s1"), item("tests/test_links.py", "l"), item(spark_files[1], "s2")]
+    conftest.pytest_collection_modifyitems(config, items)
+    names = [i.name for i in items]
+    assert names.index("s2") == names.index("s1") + 1
+    assert schedule.seconds_of(spark_files[0]) == sum(schedule.FILE_SECONDS.get(f, 0) for f in spark_files)
 
 
 def test_bench_sums_seconds_per_file_from_junit_xml(tmp_path):
@@ -70,3 +80,51 @@ def test_the_fast_tier_leaves_out_notebooks_servers_and_slow_tests():
     for makefile in ("Makefile", "tools/learner/Makefile"):
         recipe = (ROOT / makefile).read_text().split("\ntest-fast:")[1].split("\n\n")[0]
         assert '-m "$(FAST_TIER)"' in recipe, (makefile, recipe)
+
+
+def test_every_test_that_uses_spark_is_in_the_spark_unit(request):
+    """The scheduler finds the Spark files by a parameter named `spark`; a test that reaches the
+    fixture some other way (a conftest fixture) would start a second JVM on another worker."""
+    items = request.session.items
+    if "tests/test_checks.py" not in {schedule.file_of(item) for item in items}:
+        pytest.skip("this checks the whole suite's collection: run it with the other test files")
+    using = {schedule.file_of(item) for item in items if "spark" in getattr(item, "fixturenames", ())}
+    assert "tests/test_checks.py" in using
+    assert using - schedule.spark_test_files() == set()
+
+
+class _Worker:
+    def __init__(self, name: str):
+        self.gateway, self.shutting_down, self.sent = SimpleNamespace(id=name), False, []
+
+    def send_runtest_some(self, indices):
+        self.sent += indices
+
+    def shutdown(self):
+        self.shutting_down = True
+
+
+def _scheduler(collection: list[str], workers: list[_Worker]) -> schedule.SparkFilesTogether:
+    config = SimpleNamespace(getvalue=lambda name: [f"{len(workers)}*popen"],
+                             option=SimpleNamespace(loadscopereorder=False))
+    scheduler = schedule.SparkFilesTogether(config)
+    for worker in workers:
+        scheduler.add_node(worker)
+        scheduler.add_node_collection(worker, collection)
+    scheduler.schedule()
+    return scheduler
+
+
+def test_the_spark_files_are_one_unit_for_the_spark_worker_and_nobody_waits_for_it():
+    spark_files = sorted(schedule.spark_test_files())[:2]
+    collection = [f"{spark_files[0]}::a", "tests/test_release.py::b", f"{spark_files[1]}::c", "tests/test_emr.py::d",
+                  "tests/test_java.py::e"]
+    other, spark_worker = _Worker("gw1"), _Worker(schedule.SPARK_WORKER)
+    _scheduler(collection, [other, spark_worker])  # the other worker asks first
+    # each worker gets a unit, then another while it has at most two tests to run
+    assert (other.sent, spark_worker.sent) == ([1, 3], [0, 2, 4])
+
+    # without the Spark worker (or when the Spark unit is all that is left), another worker takes it
+    alone = _Worker("gw1")
+    _scheduler(collection, [alone])
+    assert alone.sent == [0, 2, 1]
