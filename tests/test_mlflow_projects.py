@@ -91,13 +91,18 @@ def test_the_project_runs_with_local_env_manager_and_leaves_nothing_behind(tmp_p
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     store = tracking.local_store("projects_test", fresh=True)
     experiment_id = tracking.use_experiment("penguin-sex", store)
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
     with tracking.this_python():
         submitted = mlflow.projects.run(str(PROJECT), parameters={"reg_param": 0.5}, experiment_id=experiment_id,
                                         run_name="project-test", env_manager="local", synchronous=False)
-    started = set()  # every process the run starts (bash, Python, the JVM), seen while it runs
+    # Every process of the job (its shell, Python, the JVM), seen while it runs; not the helpers of
+    # this process (MLflow's git reader keeps a `git cat-file` of its own until it is collected).
+    job = psutil.Process(submitted.command_proc.pid)
+    started = {job.pid}
     while submitted.get_status() == "RUNNING":
-        started |= {p.pid for p in psutil.Process().children(recursive=True)} - before
+        try:
+            started |= {p.pid for p in job.children(recursive=True)}
+        except psutil.NoSuchProcess:
+            break
         time.sleep(0.2)
     assert submitted.wait(), f"the project run failed (status {submitted.get_status()})"
     assert len(started) >= 2, "the job ran in processes of its own"
