@@ -87,9 +87,15 @@ def step(text: str) -> None:
     print(f"[setup] {text}", flush=True)
 
 
+def shown(*cmd, note: str = "") -> list[str]:
+    """``cmd`` as strings to run, once printed the way a shell traces it (then ``note``, if any)."""
+    args = [str(c) for c in cmd]
+    print("+", " ".join(args), *([note] if note else []), flush=True)
+    return args
+
+
 def run(*cmd, **kwargs):
-    print("+", " ".join(str(c) for c in cmd), flush=True)
-    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kwargs)
+    subprocess.run(shown(*cmd), check=True, cwd=ROOT, **kwargs)
 
 
 def run_with_ticks(label: str, *cmd, every: float = 15) -> None:
@@ -219,9 +225,8 @@ def pip_install(python: Path, *packages: str) -> None:
 
 def start_warmup(*cmd) -> tuple[subprocess.Popen, float]:
     """The warm-up ``cmd`` in the background (its output kept for later), and when it started."""
-    print("+", " ".join(str(c) for c in cmd), "(in the background)", flush=True)
-    return (subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True), time.monotonic())
+    return (subprocess.Popen(shown(*cmd, note="(in the background)"), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True), time.monotonic())
 
 
 def finish_warmup(warmup: subprocess.Popen, started: float) -> None:
