@@ -188,18 +188,29 @@ def cds_archive_path(java: JavaInstall, jars: Path | None = None) -> Path:
     modification time from when the archive was made (a reinstalled pyspark, another .venv), so
     all three are part of the key: a new install gets a new archive instead of a useless one.
     """
+    return cache_dir("jvm") / f"spark-{archive_key(str(java.java), java.raw, spark_jars(jars))}.jsa"
+
+
+def spark_jars(jars: Path | None = None) -> Path:
+    """The folder of the installed pyspark's jar files (or ``jars`` when given)."""
     if jars is None:
         import pyspark
 
         jars = Path(pyspark.__file__).parent / "jars"
+    return jars
+
+
+def archive_key(java: str, raw_version: str, jars: Path) -> str:
+    """The archive's name part: a digest of the java executable, its version line and every jar's
+    path, size and modification time. It changes whenever the install it was made for does."""
     digest = hashlib.sha256()
-    digest.update(os.path.realpath(java.java).encode())
-    digest.update(java.raw.encode())
+    digest.update(os.path.realpath(java).encode())
+    digest.update(raw_version.encode())
     if jars.is_dir():
         for jar in sorted(jars.iterdir()):
             stat = jar.stat()
             digest.update(f"{os.path.realpath(jar)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return cache_dir("jvm") / f"spark-{digest.hexdigest()[:16]}.jsa"
+    return digest.hexdigest()[:16]
 
 
 def java_options(archive: Path | None = None, fast: bool = True, dump_to: Path | None = None) -> str:

@@ -9,6 +9,7 @@ complete. Without it everything still works, only slower.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from sparkcourse.java import ensure_java_home
-from sparkcourse.session import build_conf, cds_archive_path
+from sparkcourse.java import JavaInstall, ensure_java_home
+from sparkcourse.session import archive_key, build_conf, cds_archive_path, spark_jars
 
 
 def build_cds_archive(force: bool = False, timeout: float = 600) -> Path | None:
@@ -25,6 +26,8 @@ def build_cds_archive(force: bool = False, timeout: float = 600) -> Path | None:
     java = ensure_java_home()
     target = cds_archive_path(java)
     if target.exists() and not force:
+        if not owner(target).exists():  # made before owner files: say whose it is now
+            record_owner(target, java)
         return target
     partial = target.with_name(f"{target.name}.{os.getpid()}.part")
     started = time.monotonic()
@@ -37,6 +40,7 @@ def build_cds_archive(force: bool = False, timeout: float = 600) -> Path | None:
     )
     if result.returncode == 0 and partial.exists() and partial.stat().st_size > 1_000_000:
         os.replace(partial, target)
+        record_owner(target, java)
         print(f"JVM class-data archive written in {time.monotonic() - started:.0f} s: {target}")
         prune_archives(target.parent)
         return target
@@ -46,12 +50,40 @@ def build_cds_archive(force: bool = False, timeout: float = 600) -> Path | None:
     return None
 
 
+def owner(archive: Path) -> Path:
+    """The file beside an archive that names the Java and the Spark jars it was made for."""
+    return archive.with_suffix(".owner.json")
+
+
+def record_owner(archive: Path, java: JavaInstall) -> None:
+    """Write the owner file: this Java and the installed pyspark's jars."""
+    owner(archive).write_text(json.dumps({"java": str(java.java), "raw": java.raw, "jars": str(spark_jars())}))
+
+
+def is_stale(archive: Path) -> bool | None:
+    """True when the install an archive was made for is gone or changed (its Java or jars removed,
+    pyspark reinstalled): no JVM will use it again. None when no owner file says (an older archive)."""
+    try:
+        made_for = json.loads(owner(archive).read_text())
+        java, jars = made_for["java"], Path(made_for["jars"])
+        gone = not (os.path.exists(java) and jars.is_dir())
+        return gone or archive.name != f"spark-{archive_key(java, made_for['raw'], jars)}.jsa"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def prune_archives(folder: Path, keep: int = 3) -> list[Path]:
-    """Delete all but the ``keep`` newest archives (about 230 MB each; one per install of Spark)."""
+    """Delete the archives (about 230 MB each) whose install is gone or changed. An archive of an
+    install that still exists is kept, however many clones or environments there are, so that one
+    clone's set-up never deletes another's. Archives without an owner file: the ``keep`` newest stay."""
     archives = sorted(folder.glob("spark-*.jsa"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in archives[keep:]:
-        stale.unlink(missing_ok=True)
-    return archives[keep:]
+    verdicts = {archive: is_stale(archive) for archive in archives}
+    unowned = [archive for archive, verdict in verdicts.items() if verdict is None]
+    stale = [archive for archive, verdict in verdicts.items() if verdict] + unowned[keep:]
+    for archive in stale:
+        archive.unlink(missing_ok=True)
+        owner(archive).unlink(missing_ok=True)
+    return stale
 
 
 def _workload_and_dump(partial: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -137,6 +138,35 @@ def test_only_the_newest_archives_are_kept(tmp_path):
     removed = prune_archives(tmp_path, keep=2)
     assert sorted(p.name for p in removed) == ["spark-old.jsa", "spark-oldest.jsa"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "spark-mid.jsa", "spark-new.jsa"]
+
+
+def test_archives_of_installs_that_still_exist_are_kept_stale_ones_removed(tmp_path):
+    """One clone's set-up must not delete another clone's archive; a removed or reinstalled
+    pyspark's archive goes."""
+    from sparkcourse.warmup import owner, prune_archives
+
+    java = tmp_path / "jdk" / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text("")
+
+    def archive_for(clone: str) -> Path:
+        jars = tmp_path / clone / "jars"
+        jars.mkdir(parents=True)
+        (jars / "spark-core_2.13-4.3.0.jar").write_bytes(b"core")
+        archive = tmp_path / "jvm" / f"spark-{session.archive_key(str(java), 'openjdk 17', jars)}.jsa"
+        archive.parent.mkdir(exist_ok=True)
+        archive.write_bytes(b"x")
+        owner(archive).write_text(json.dumps({"java": str(java), "raw": "openjdk 17", "jars": str(jars)}))
+        return archive
+
+    live = [archive_for(f"clone{i}") for i in range(4)]
+    removed_clone, reinstalled = archive_for("removed"), archive_for("reinstalled")
+    shutil.rmtree(tmp_path / "removed")
+    (tmp_path / "reinstalled" / "jars" / "spark-core_2.13-4.3.0.jar").write_bytes(b"a new build")
+
+    assert sorted(prune_archives(tmp_path / "jvm", keep=2)) == sorted([removed_clone, reinstalled])
+    assert sorted(p.name for p in (tmp_path / "jvm").iterdir()) == sorted(
+        [a.name for a in live] + [owner(a).name for a in live])
 
 
 def test_executors_get_the_drivers_start_up_options():
