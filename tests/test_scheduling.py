@@ -4,6 +4,8 @@ keeps that order."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -65,6 +67,17 @@ def test_bench_sums_seconds_per_file_from_junit_xml(tmp_path):
                        "tests/test_conventions.py": 0.5}
     table = schedule_table(seconds, {"tests/test_compare.py": 16})
     assert table[2:] == ["| solutions/10_mlflow/10_mlflow.ipynb | 42 | - |", "| tests/test_compare.py | 3 | 16 |"]
+
+
+def test_bench_counts_the_cpu_of_the_processes_a_notebook_starts():
+    """make bench's CPU column: the CPU seconds of a child process count (a kernel's, its JVM's),
+    also once it has ended; a wall is then judged beside them."""
+    from tools.bench import Usage
+
+    spin = "import time\nend = time.process_time() + 1.0\nwhile time.process_time() < end:\n    pass"
+    with Usage() as usage:
+        subprocess.run([sys.executable, "-c", spin], check=True)
+    assert 0.8 <= sum(usage.cpu.values()) <= 1.6, usage.cpu
 
 
 def test_the_fast_tier_leaves_out_notebooks_servers_and_slow_tests():

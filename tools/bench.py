@@ -1,9 +1,10 @@
 """`make bench`: time every solutions notebook and the test suites on this machine.
 
-Per notebook: wall seconds, Spark session start seconds (the cell that calls get_spark),
-peak memory of the kernel and its JVM together. Then the wall time of `make test-fast` and
-`make test`. Notebooks run in memory (stored outputs are not touched), with the environment
-the tests use. Results are printed and written to bench/results.md.
+Per notebook: wall seconds, the CPU seconds of the kernel and its JVM and those of every other
+process meanwhile (a wall is comparable only when the latter is near 0), Spark session start
+seconds (the cell that calls get_spark), peak memory of the kernel and its JVM together. Then the
+wall time of `make test-fast` and `make test`. Notebooks run in memory (stored outputs are not
+touched), with the environment the tests use. Results are printed and written to bench/results.md.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+import psutil
 
 from tools import ROOT
 from sparkcourse.benchmark import PeakMemory, descendants  # one memory sampler, also lesson 12's
+from sparkcourse.java import ensure_java_home
+from sparkcourse.session import cds_archive_path
 from tools.notebooks import lesson_notebooks, notebook_client, test_environment
 
 SUITES = {"make test-fast": ["make", "test-fast"], "make test": ["make", "test"]}
@@ -33,17 +37,46 @@ def _seconds(cell) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
+class Usage(PeakMemory):
+    """Peak memory and CPU seconds of this process's descendants (a notebook's kernel and JVM):
+    the last CPU time seen of each process counts."""
+
+    def __init__(self):
+        self.cpu: dict[int, float] = {}
+        super().__init__(descendants, interval=0.2)
+
+    def sample(self) -> int:
+        for process in descendants():
+            try:
+                times = process.cpu_times()
+                self.cpu[process.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return super().sample()
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine since boot (Linux); NaN elsewhere."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return float("nan")
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def bench_notebook(path: Path) -> dict:
     nb = nbformat.read(path, as_version=4)
     client = notebook_client(nb, path.parent, timeout=900, record_timing=True)
-    started = time.monotonic()
-    with PeakMemory(descendants, interval=0.2) as memory:  # the kernel and its JVM
+    started, busy = time.monotonic(), machine_cpu_seconds()
+    with Usage() as usage:
         client.execute()
-    wall = time.monotonic() - started
+    wall, busy = time.monotonic() - started, machine_cpu_seconds() - busy
+    own = sum(usage.cpu.values())
     session_cells = [c for c in nb.cells if c.cell_type == "code" and "get_spark(" in c.source]
-    return {"notebook": path.parent.name, "wall": wall,
+    return {"notebook": path.parent.name, "wall": wall, "cpu": own, "other_cpu": max(0.0, busy - own),
             "spark_start": _seconds(session_cells[0]) if session_cells else float("nan"),
-            "peak_gib": memory.peak / 2**30}
+            "peak_gib": usage.peak / 2**30}
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
@@ -86,13 +119,19 @@ def main() -> None:
     for path in lesson_notebooks(ROOT / "solutions", args.lesson):
         rows.append(bench_notebook(path))
         row = rows[-1]
-        print(f"{row['notebook']:<28} {row['wall']:6.1f} s   spark start {row['spark_start']:5.1f} s   "
-              f"peak {row['peak_gib']:.2f} GiB", flush=True)
+        print(f"{row['notebook']:<28} {row['wall']:6.1f} s   CPU {row['cpu']:6.1f} s (others {row['other_cpu']:5.1f} s)"
+              f"   spark start {row['spark_start']:5.1f} s   peak {row['peak_gib']:.2f} GiB", flush=True)
+    archive = cds_archive_path(ensure_java_home())
     lines = [f"# Benchmark {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores", "",
-             "| notebook | wall s | Spark start s | peak memory GiB |", "|---|---:|---:|---:|"]
-    lines += [f"| {r['notebook']} | {r['wall']:.1f} | {r['spark_start']:.1f} | {r['peak_gib']:.2f} |" for r in rows]
+             f"JVM class-data archive: {'present' if archive.exists() else 'MISSING (every Spark start is slower)'}.",
+             "A wall is comparable with another run's only when other processes used about no CPU meanwhile.", "",
+             "| notebook | wall s | CPU s | CPU s of other processes | Spark start s | peak memory GiB |",
+             "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['notebook']} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['other_cpu']:.1f} | {r['spark_start']:.1f} "
+              f"| {r['peak_gib']:.2f} |" for r in rows]
     walls = sum(r["wall"] for r in rows)
-    lines.append(f"| **sum of single notebook walls** | {walls:.1f} | | |")
+    lines.append(f"| **sum of single notebook walls** | {walls:.1f} | {sum(r['cpu'] for r in rows):.1f} "
+                 f"| {sum(r['other_cpu'] for r in rows):.1f} | | |")
     if not args.no_suite:
         suite = {}
         junit = ROOT / "bench" / "make-test.xml"
@@ -100,7 +139,7 @@ def main() -> None:
             env = {"PYTEST_ADDOPTS": f"--junitxml={junit}"} if name == "make test" else {}
             seconds, code = timed(command, env)
             suite[name] = seconds
-            lines.append(f"| **{name}** (total) | {seconds:.1f} | | {'passed' if code == 0 else f'FAILED ({code})'} |")
+            lines.append(f"| **{name}** (total) | {seconds:.1f} | | | | {'passed' if code == 0 else f'FAILED ({code})'} |")
         workers = int(os.environ.get("JOBS") or 2)
         floor = walls / workers
         lines += ["", f"make test / (sum of notebook walls / {workers} workers) = "
