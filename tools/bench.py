@@ -38,21 +38,29 @@ def _seconds(cell) -> float:
 
 
 class Usage(PeakMemory):
-    """Peak memory and CPU seconds of this process's descendants (a notebook's kernel and JVM):
-    the last CPU time seen of each process counts."""
+    """Peak memory and CPU seconds of this process's descendants (a notebook's kernel and JVM)
+    while it runs: the last CPU time seen of each process, less what those already running at the
+    start had used."""
 
     def __init__(self):
-        self.cpu: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.before: dict[int, float] | None = None
         super().__init__(descendants, interval=0.2)
 
     def sample(self) -> int:
         for process in descendants():
             try:
                 times = process.cpu_times()
-                self.cpu[process.pid] = times.user + times.system
+                self.last[process.pid] = times.user + times.system
             except psutil.Error:
                 pass
+        if self.before is None:  # the first sample, on entering
+            self.before = dict(self.last)
         return super().sample()
+
+    @property
+    def cpu(self) -> float:
+        return sum(seconds - (self.before or {}).get(pid, 0.0) for pid, seconds in self.last.items())
 
 
 def machine_cpu_seconds() -> float:
@@ -72,7 +80,7 @@ def bench_notebook(path: Path) -> dict:
     with Usage() as usage:
         client.execute()
     wall, busy = time.monotonic() - started, machine_cpu_seconds() - busy
-    own = sum(usage.cpu.values())
+    own = usage.cpu
     session_cells = [c for c in nb.cells if c.cell_type == "code" and "get_spark(" in c.source]
     return {"notebook": path.parent.name, "wall": wall, "cpu": own, "other_cpu": max(0.0, busy - own),
             "spark_start": _seconds(session_cells[0]) if session_cells else float("nan"),
