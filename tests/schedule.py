@@ -22,22 +22,22 @@ from tools import ROOT
 #: A file's seconds in a 2-worker `make test` (`make bench` prints them from its own run, beside
 #: these, to keep this table true); files not listed take less than 10 s and go last.
 FILE_SECONDS = {
-    "tests/test_grading_integrity.py": 314,
-    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 253,
-    "solutions/07_pipelines/07_pipelines.ipynb": 227, "solutions/10_mlflow/10_mlflow.ipynb": 224,
-    "tests/test_grading_cohort.py": 179, "solutions/91_model_catalogue/91_model_catalogue.ipynb": 177,
-    "solutions/11_scaling_out/11_scaling_out.ipynb": 172, "tests/test_learner_edition.py": 162,
-    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 133,
-    "solutions/03_classification/03_classification.ipynb": 125, "tests/test_cluster.py": 122,
-    "solutions/05_clustering/05_clustering.ipynb": 120, "solutions/06_params/06_params.ipynb": 101,
-    "solutions/01_dataframes/01_dataframes.ipynb": 82,
-    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 80,
-    "solutions/04_regression/04_regression.ipynb": 79,
-    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 76, "tests/test_browser.py": 73,
-    "tests/test_services.py": 67, "solutions/02_transformers/02_transformers.ipynb": 65,
-    "tests/test_mlflow_projects.py": 49, "solutions/00_setup/00_setup.ipynb": 32,
-    "tests/test_timeouts.py": 31, "tests/test_compare.py": 30, "tests/test_recommend.py": 30,
-    "tests/test_checks.py": 28, "tests/test_grading.py": 27, "tests/test_links.py": 12,
+    "tests/test_grading_integrity.py": 269,
+    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 210,
+    "solutions/07_pipelines/07_pipelines.ipynb": 168, "solutions/10_mlflow/10_mlflow.ipynb": 168,
+    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 153,
+    "solutions/11_scaling_out/11_scaling_out.ipynb": 124, "tests/test_learner_edition.py": 121,
+    "tests/test_grading_cohort.py": 111, "tests/test_cluster.py": 101,
+    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 96,
+    "solutions/03_classification/03_classification.ipynb": 94,
+    "solutions/05_clustering/05_clustering.ipynb": 87,
+    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 75, "solutions/06_params/06_params.ipynb": 72,
+    "tests/test_browser.py": 71, "solutions/04_regression/04_regression.ipynb": 64,
+    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 62,
+    "solutions/01_dataframes/01_dataframes.ipynb": 61, "solutions/02_transformers/02_transformers.ipynb": 60,
+    "tests/test_services.py": 43, "tests/test_mlflow_projects.py": 41, "tests/test_compare.py": 35,
+    "tests/test_timeouts.py": 29, "solutions/00_setup/00_setup.ipynb": 28, "tests/test_grading.py": 25,
+    "tests/test_recommend.py": 21, "tests/test_checks.py": 19, "tests/test_links.py": 10,
 }
 
 
