@@ -9,6 +9,7 @@ import sys
 import time
 from types import SimpleNamespace
 
+import psutil
 import pytest
 
 import conftest
@@ -75,8 +76,6 @@ def test_bench_counts_the_cpu_of_the_processes_a_notebook_starts():
     its JVM's), also once it has ended; a child that was already running counts only what it uses
     meanwhile (here: nothing)."""
     from tools.bench import Usage
-
-    import psutil
 
     spin = "import time\nend = time.process_time() + {}\nwhile time.process_time() < end:\n    pass"
     earlier = subprocess.Popen([sys.executable, "-c", spin.format(0.6) + "\ntime.sleep(60)"])

@@ -128,7 +128,7 @@ def test_paths_with_spaces_stay_one_jvm_option(tmp_path, monkeypatch):
     assert f'"-Dderby.system.home={tmp_path / "My Courses" / "work" / "derby"}"' in options
 
 
-def test_only_the_newest_archives_are_kept(tmp_path):
+def test_of_archives_without_an_owner_file_the_newest_are_kept(tmp_path):
     from sparkcourse.warmup import prune_archives
 
     for age, name in enumerate(["spark-new.jsa", "spark-mid.jsa", "spark-old.jsa", "spark-oldest.jsa"]):
