@@ -56,8 +56,12 @@ def owner(archive: Path) -> Path:
 
 
 def record_owner(archive: Path, java: JavaInstall) -> None:
-    """Write the owner file: this Java and the installed pyspark's jars."""
-    owner(archive).write_text(json.dumps({"java": str(java.java), "raw": java.raw, "jars": str(spark_jars())}))
+    """Write the owner file: this Java and the installed pyspark's jars. Where it cannot be
+    written, the archive is only pruned by count, as archives without one are."""
+    try:
+        owner(archive).write_text(json.dumps({"java": str(java.java), "raw": java.raw, "jars": str(spark_jars())}))
+    except OSError:
+        pass
 
 
 def is_stale(archive: Path) -> bool | None:

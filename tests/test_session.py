@@ -169,6 +169,20 @@ def test_archives_of_installs_that_still_exist_are_kept_stale_ones_removed(tmp_p
         [a.name for a in live] + [owner(a).name for a in live])
 
 
+def test_an_owner_file_that_cannot_be_written_does_not_stop_the_set_up(tmp_path, monkeypatch):
+    from sparkcourse.warmup import owner, record_owner
+
+    archive = tmp_path / "spark-0123456789abcdef.jsa"
+    archive.write_bytes(b"x")
+
+    def refused(*args, **kwargs):
+        raise PermissionError("read-only cache")
+
+    monkeypatch.setattr(Path, "write_text", refused)
+    record_owner(archive, JavaInstall(java=tmp_path / "java", home=tmp_path, version=17, source="PATH", raw="openjdk 17"))
+    assert archive.exists() and not owner(archive).exists()
+
+
 def test_executors_get_the_drivers_start_up_options():
     """On a cluster, executor JVMs start with the same archive and levers as the driver."""
     fast = session.build_conf("x", env={"SPARKCOURSE_FAST_JVM": "1"})
