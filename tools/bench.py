@@ -45,10 +45,12 @@ class Usage(PeakMemory):
     def __init__(self):
         self.last: dict[int, float] = {}
         self.before: dict[int, float] | None = None
-        super().__init__(descendants, interval=0.2)
+        super().__init__(self._descendants_timed, interval=0.2)
 
-    def sample(self) -> int:
-        for process in descendants():
+    def _descendants_timed(self) -> list[psutil.Process]:
+        """descendants(), each one's CPU seconds noted on the way (one walk per sample)."""
+        processes = descendants()
+        for process in processes:
             try:
                 times = process.cpu_times()
                 self.last[process.pid] = times.user + times.system
@@ -56,7 +58,7 @@ class Usage(PeakMemory):
                 pass
         if self.before is None:  # the first sample, on entering
             self.before = dict(self.last)
-        return super().sample()
+        return processes
 
     @property
     def cpu(self) -> float:
@@ -64,13 +66,9 @@ class Usage(PeakMemory):
 
 
 def machine_cpu_seconds() -> float:
-    """Busy CPU seconds of the whole machine since boot (Linux); NaN elsewhere."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-    except OSError:
-        return float("nan")
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(v) for v in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    """Busy CPU seconds of the whole machine since boot, all cores (idle and I/O wait left out)."""
+    times = psutil.cpu_times()
+    return sum(getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal"))
 
 
 def bench_notebook(path: Path) -> dict:
