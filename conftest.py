@@ -15,7 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 from tools.notebooks import test_environment  # noqa: E402
 
-pytest_plugins = ["tests.nbval_report"]  # a cell failing on unexpected output shows it
+# nbval_report: a cell failing on unexpected output shows it; shared_jvm: lessons reuse one warm JVM
+pytest_plugins = ["tests.nbval_report", "tests.shared_jvm"]
 
 # The grading tests' fixture assignment is graded by those tests, not checked by nbval.
 collect_ignore_glob = ["tests/fixtures/*"]

@@ -11,6 +11,8 @@ Environment variables it honours:
 - ``SPARKCOURSE_MEMORY``: the driver's memory (``3g``) instead of a quarter of the memory this
   process may use (the container's limit when there is one, else the machine's).
 - ``SPARKCOURSE_FOREIGN_SPARK=1``: start even with another Spark on ``SPARK_HOME``/``PYTHONPATH`` (a warning).
+- ``SPARKCOURSE_SHARED_JVM``: the test suite's already running Spark JVM (``port:secret``): the
+  session starts in it instead of in a new JVM (tests/shared_jvm.py).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 THREAD_STACK = "8m"
 #: The pyspark the course pins (pyproject.toml; a test keeps them equal).
 PINNED_PYSPARK = "4.3.0"
+#: Set by the test suite in a notebook kernel's environment: the address of a running Spark JVM.
+SHARED_JVM = "SPARKCOURSE_SHARED_JVM"
 #: cgroup v1 writes "no limit" as a huge number (2**63 rounded down to a page).
 _NO_LIMIT = 2**60
 
@@ -300,6 +304,30 @@ def java_start_options(env: dict | None = None) -> str:
     return java_options(cds_archive_path(ensure_java_home()), fast=True)
 
 
+def join_shared_jvm() -> bool:
+    """Use the Spark JVM whose address ``SPARKCOURSE_SHARED_JVM`` gives (``port:secret``), if set.
+
+    The variable is removed first, so that the processes this one starts (a model server, a
+    spark-submit) start their own JVM as usual. True if this process now uses that JVM.
+    """
+    address = os.environ.pop(SHARED_JVM, None)
+    if not address:
+        return False
+    from pyspark import SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    port, secret = address.split(":", 1)
+    # pyspark's own way in: it connects to a running JVM when these two are set.
+    os.environ.update(PYSPARK_GATEWAY_PORT=port, PYSPARK_GATEWAY_SECRET=secret)
+    try:
+        gateway = launch_gateway()
+    finally:
+        del os.environ["PYSPARK_GATEWAY_PORT"], os.environ["PYSPARK_GATEWAY_SECRET"]
+    with SparkContext._lock:
+        SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
+    return True
+
+
 def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: str):
     """The course's SparkSession: reuses an active one, else starts a tuned local one.
 
@@ -325,6 +353,7 @@ def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: 
         return builder.getOrCreate()
 
     java = ensure_java_home()
+    join_shared_jvm()
     # Executors on a cluster run Python UDFs and ML helpers with this same interpreter.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder

@@ -9,8 +9,8 @@ again per variant: a spoofed answer (tests/test_spoofed_answers.py), the listed 
 
 Because the blank answer comes last, every later cell of the lesson runs as in an unanswered
 release and nbval still requires its stored outputs: a demonstration that used the learner's
-answer fails there. A last item per lesson checks that the lesson wrote nothing beside itself and
-left no server running.
+answer fails there. A last item per lesson checks that the lesson wrote nothing beside itself, left
+no server running and stopped its Spark session.
 """
 
 from __future__ import annotations
@@ -126,14 +126,18 @@ def _leftover_servers() -> list[str]:
 
 
 class LessonLeftNothing(pytest.Item):
-    """After a lesson's last cell: nothing new beside the notebook, no server left running."""
+    """After a lesson's last cell: nothing new beside the notebook, no server left running, its Spark
+    session stopped."""
 
     def __init__(self, *, before: list[str], **kwargs):
         super().__init__(**kwargs)
         self.before = before
 
     def runtest(self):
+        from tests.shared_jvm import after_lesson
+
         assert _leftover_servers() == [], "a server the notebook started is still running after its last cell"
+        assert after_lesson() == [], "the lesson left its mark on the shared Spark JVM"
         # Lessons read through sparkcourse (absolute paths) and write only under workdir(), so
         # they run the same from the learner's folder, course/NN_name.
         after = sorted(p.name for p in self.path.parent.iterdir())
