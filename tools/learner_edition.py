@@ -30,7 +30,7 @@ INCLUDE = ["course", "sparkcourse", "datasets", "examples", "requirements", "pyp
            "LICENSE", "LICENSE-CONTENT.md", "conftest.py", "tools/__init__.py", "tools/bootstrap.py",
            "tools/find-python", "tools/common.mk", "tools/check_lesson.py", "tools/notebooks.py"]
 #: The course's tests that need neither solutions/ nor the grading tools.
-LEARNER_TESTS = ["processes.py", "schedule.py", "nbval_report.py", "test_checks.py", "test_spoofed_answers.py", "test_cluster.py",
+LEARNER_TESTS = ["processes.py", "schedule.py", "nbval_report.py", "shared_jvm.py", "test_checks.py", "test_spoofed_answers.py", "test_cluster.py",
                  "test_compare.py", "test_datasets.py", "test_emr.py", "test_environment.py", "test_features.py", "test_java.py", "test_lesson_data.py",
                  "test_plots.py", "test_records.py", "test_services.py", "test_session.py", "test_workspace.py"]
 #: Written from tools/learner/: destination -> template.
