@@ -304,15 +304,15 @@ def java_start_options(env: dict | None = None) -> str:
     return java_options(cds_archive_path(ensure_java_home()), fast=True)
 
 
-def join_shared_jvm() -> bool:
+def join_shared_jvm() -> None:
     """Use the Spark JVM whose address ``SPARKCOURSE_SHARED_JVM`` gives (``port:secret``), if set.
 
     The variable is removed first, so that the processes this one starts (a model server, a
-    spark-submit) start their own JVM as usual. True if this process now uses that JVM.
+    spark-submit) start their own JVM as usual.
     """
     address = os.environ.pop(SHARED_JVM, None)
     if not address:
-        return False
+        return
     from pyspark import SparkContext
     from pyspark.java_gateway import launch_gateway
 
@@ -325,7 +325,6 @@ def join_shared_jvm() -> bool:
         del os.environ["PYSPARK_GATEWAY_PORT"], os.environ["PYSPARK_GATEWAY_SECRET"]
     with SparkContext._lock:
         SparkContext._gateway, SparkContext._jvm = gateway, gateway.jvm
-    return True
 
 
 def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: str):

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from sparkcourse.session import SHARED_JVM
+from sparkcourse.session import SHARED_JVM, _flag
 
 FRESH = "SPARKCOURSE_TEST_FRESH_JVM"
 
@@ -65,26 +65,22 @@ class SharedJvm:
     def alive(self) -> bool:
         return self.gateway.proc.poll() is None
 
-    def _default_session(self):
+    def stop_session(self) -> str | None:
+        """Stop the Spark session running in the JVM, if any, and return its app name."""
         # pyspark makes each session the JVM's default one, and clears it when the session stops.
-        return self.gateway.jvm.org.apache.spark.sql.classic.SparkSession.getDefaultSession()
-
-    def active_context(self) -> str | None:
-        """The app name of the Spark session running in the JVM, if any."""
-        session = self._default_session()
-        return session.get().sparkContext().appName() if session.isDefined() else None
-
-    def stop_active_context(self) -> None:
-        session = self._default_session()
-        if session.isDefined():
-            session.get().stop()
+        session = self.gateway.jvm.org.apache.spark.sql.classic.SparkSession.getDefaultSession()
+        if not session.isDefined():
+            return None
+        app = session.get().sparkContext().appName()
+        session.get().stop()
+        return app
 
     def written(self) -> list[str]:
         """What Spark wrote into the JVM's working folder (relative paths), emptied again."""
-        found = sorted(p.name for p in self.folder.iterdir())
-        for path in self.folder.iterdir():
+        found = sorted(self.folder.iterdir())
+        for path in found:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
-        return found
+        return [path.name for path in found]
 
     def close(self) -> None:
         if self.gateway is None:
@@ -102,7 +98,7 @@ _jvm = SharedJvm()
 
 
 def enabled() -> bool:
-    return os.environ.get(FRESH, "") in ("", "0")
+    return not _flag(os.environ, FRESH, default=False)
 
 
 def _starts_lesson_kernel(item) -> bool:
@@ -126,10 +122,9 @@ def pytest_runtest_setup(item):
 def lesson_problems(jvm: SharedJvm) -> list[str]:
     """What a lesson left in ``jvm`` after its last cell, cleared for the next lesson."""
     problems = []
-    app = jvm.active_context()
+    app = jvm.stop_session()
     if app is not None:
         problems.append(f"its Spark session ({app}) is still running after the last cell: end with spark.stop()")
-        jvm.stop_active_context()
     written = jvm.written()
     if written:
         problems.append(f"Spark wrote to relative paths (the JVM's working folder): {written}")
@@ -145,14 +140,13 @@ def after_lesson() -> list[str]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """When a lesson's kernel is gone (its file torn down), its SparkContext must not outlive it."""
+    """When a lesson's kernel is gone (its file torn down), its session must not outlive it: e.g. a
+    lesson that failed before its spark.stop(). Its failure is already reported."""
     from nbval.plugin import IPyNbFile
 
     result = yield
-    ends_lesson = isinstance(item.parent, IPyNbFile) and (nextitem is None or nextitem.parent is not item.parent)
-    if ends_lesson and _jvm.gateway is not None and _jvm.alive():
-        _jvm.stop_active_context()  # e.g. a lesson that failed before its spark.stop()
-        _jvm.written()
+    if isinstance(item.parent, IPyNbFile) and (nextitem is None or nextitem.parent is not item.parent):
+        after_lesson()
     return result
 
 
