@@ -26,6 +26,9 @@ from tools import ROOT
 
 FIXTURE = "grading_fixture"
 TIMEOUT = 20  # per cell, fixture only: a Spark start on a loaded 2-core machine fits (8 s at load 4.4)
+# Two students at once, as `make grade` does on two cores: the adversaries are graded beside each
+# other, and one's waits (a kernel or JVM starting, the loop until its timeout) overlap another's work.
+JOBS = 2
 pytestmark = pytest.mark.notebooks
 
 SOLUTION = {
@@ -165,7 +168,7 @@ def test_fixture_cases_one_run(tmp_path):
     zipped = write_zip(tmp_path / "downloads.zip", FIXTURE, students)
     assert collect(course, FIXTURE, zipped) == sorted(students)
 
-    graded = {r.student: r for r in grade(course, FIXTURE)}
+    graded = {r.student: r for r in grade(course, FIXTURE, jobs=JOBS)}
     assert sorted(graded) == sorted(students)
 
     # deleted or stripped grade cells: 0 for each, and the report names the student and the cells
@@ -269,7 +272,7 @@ def test_fixture_limits_observed(tmp_path):
         target.mkdir(parents=True)
         nbformat.write(nb, target / f"{FIXTURE}.ipynb")
 
-    graded = {r.student: r for r in grade(course, FIXTURE)}
+    graded = {r.student: r for r in grade(course, FIXTURE, jobs=JOBS)}
 
     assert scores(graded["handler"]) == ZERO  # caught
     assert scores(graded["transformer"]) == FULL  # NOT caught: full marks for wrong answers
