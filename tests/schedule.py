@@ -22,22 +22,21 @@ from tools import ROOT
 #: A file's seconds in a 2-worker `make test` (`make bench` prints them from its own run, beside
 #: these, to keep this table true); files not listed take less than 10 s and go last.
 FILE_SECONDS = {
-    "tests/test_grading_integrity.py": 269,
-    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 210,
-    "solutions/07_pipelines/07_pipelines.ipynb": 168, "solutions/10_mlflow/10_mlflow.ipynb": 168,
-    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 153,
-    "solutions/11_scaling_out/11_scaling_out.ipynb": 124, "tests/test_learner_edition.py": 121,
-    "tests/test_grading_cohort.py": 111, "tests/test_cluster.py": 101,
-    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 96,
-    "solutions/03_classification/03_classification.ipynb": 94,
-    "solutions/05_clustering/05_clustering.ipynb": 87,
-    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 75, "solutions/06_params/06_params.ipynb": 72,
-    "tests/test_browser.py": 71, "solutions/04_regression/04_regression.ipynb": 64,
-    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 62,
-    "solutions/01_dataframes/01_dataframes.ipynb": 61, "solutions/02_transformers/02_transformers.ipynb": 60,
-    "tests/test_services.py": 43, "tests/test_mlflow_projects.py": 41, "tests/test_compare.py": 35,
-    "tests/test_timeouts.py": 29, "solutions/00_setup/00_setup.ipynb": 28, "tests/test_grading.py": 25,
-    "tests/test_recommend.py": 21, "tests/test_checks.py": 19, "tests/test_links.py": 10,
+    "tests/test_grading_integrity.py": 130,
+    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 123,
+    "solutions/07_pipelines/07_pipelines.ipynb": 94,
+    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 93, "solutions/10_mlflow/10_mlflow.ipynb": 87,
+    "tests/test_learner_edition.py": 73, "tests/test_grading_cohort.py": 70,
+    "solutions/11_scaling_out/11_scaling_out.ipynb": 64, "tests/test_cluster.py": 57,
+    "solutions/05_clustering/05_clustering.ipynb": 46,
+    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 43,
+    "solutions/03_classification/03_classification.ipynb": 42, "solutions/06_params/06_params.ipynb": 40,
+    "tests/test_browser.py": 40, "tests/test_services.py": 30,
+    "solutions/01_dataframes/01_dataframes.ipynb": 25, "solutions/04_regression/04_regression.ipynb": 25,
+    "tests/test_timeouts.py": 25, "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 24,
+    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 22, "tests/test_mlflow_projects.py": 22,
+    "solutions/02_transformers/02_transformers.ipynb": 19, "tests/test_compare.py": 16,
+    "tests/test_checks.py": 13, "tests/test_recommend.py": 10, "tests/test_grading.py": 10,
 }
 
 
