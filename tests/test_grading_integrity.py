@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import html
+import json
 import re
 import shutil
+import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.grading import NO_DATABASE, api_output, collect, db_url, grade, nbgrader_api
+from tools.grading import (KERNEL_DIED_STARTING, KERNEL_RESTARTED, NO_DATABASE, api_output, collect, db_url, grade,
+                           nbgrader_api, run_record_path)
 from tools.notebooks import nbgrader_meta
 from tools import ROOT
 
@@ -367,3 +370,39 @@ def test_setup_lesson_cases(tmp_path):
                             ['return df.groupBy(column).agg(F.count("*").alias("n")).orderBy(column)', "BEGIN SOLUTION"])
 
     _grade_twice_is_idempotent(course, lesson, graded, from_stored_outputs=stored)
+
+
+# A kernel that exits at its first start, before it answers (as one does whose port another process
+# took), then starts normally: the marker file says it has died once.
+DIES_ONCE = """import os, sys
+marker = {marker!r}
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit(1)
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1],
+                          "--IPKernelApp.capture_fd_output=False"])  # as the course kernel"""
+
+
+def test_a_kernel_that_dies_while_starting_costs_the_student_nothing(tmp_path, monkeypatch):
+    """The machine's fault, not the student's: they are graded again in a new kernel, and the
+    report says so (once: a kernel that dies again scores 0, as any failed grading)."""
+    course = make_course(tmp_path, FIXTURE, ROOT / "tests" / "fixtures" / FIXTURE, timeout=TIMEOUT)
+    marker = tmp_path / "died-once"
+    kernel = tmp_path / "jupyter" / "kernels" / "dies-once"
+    kernel.mkdir(parents=True)
+    (kernel / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", DIES_ONCE.format(marker=str(marker)), "{connection_file}"],
+        "display_name": "dies once", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    with (course / "nbgrader_config.py").open("a") as config:
+        config.write('\nc.Execute.kernel_name = "dies-once"  # this test only\n')
+    target = course / "submitted" / "ada" / FIXTURE
+    target.mkdir(parents=True)
+    nbformat.write(submission(course, FIXTURE, answers=SOLUTION), target / f"{FIXTURE}.ipynb")
+
+    [graded] = grade(course, FIXTURE)
+
+    assert marker.exists()  # the first kernel did die
+    assert scores(graded) == FULL and graded.problems == [KERNEL_RESTARTED]
+    record = json.loads(run_record_path(course, FIXTURE).read_text())["students"]["ada"]
+    assert KERNEL_DIED_STARTING in record["restarted"] and record["failure"] is None

@@ -424,6 +424,14 @@ class Outcome:
     seconds: float = 0.0
     score: float = 0.0
     max_score: float = 0.0
+    restarted: str | None = None  # why the first kernel died while starting, if it did
+
+
+#: nbgrader's reason when a kernel exits before answering its first request, before any cell ran
+#: (for one, a port that another process took between jupyter_client picking it and the kernel
+#: binding it): the student is graded once more, in a new kernel.
+KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"
+KERNEL_RESTARTED = "the grading kernel died while starting, before any cell ran: graded again in a new kernel"
 
 
 def _grade_student(course: Path, assignment: str, student: str, base_db: Path, scratch: Path,
@@ -431,11 +439,24 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
     """Autograde one student and write their feedback, in an nbgrader process of their own.
 
     Their own copy of the gradebook (nothing else writes to it), their own work folder
-    (SPARKCOURSE_WORKDIR) and a fresh kernel: nothing they do reaches another student.
+    (SPARKCOURSE_WORKDIR) and a fresh kernel: nothing they do reaches another student. A kernel
+    that dies while starting (KERNEL_DIED_STARTING) is the machine's fault, not the student's:
+    they are graded once more from scratch, and the outcome says so.
     """
+    start = time.monotonic()
+    outcome = _grade_student_once(course, assignment, student, base_db, scratch, stored)
+    if outcome.failure and KERNEL_DIED_STARTING in outcome.failure:
+        reason = outcome.failure
+        outcome = _grade_student_once(course, assignment, student, base_db, scratch, stored)
+        outcome.restarted = reason
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _grade_student_once(course: Path, assignment: str, student: str, base_db: Path, scratch: Path,
+                        stored: bool) -> Outcome:
     from nbgrader.api import Gradebook
 
-    start = time.monotonic()
     outcome = Outcome(student)
     db = scratch / f"{student}.db"
     shutil.copy(base_db, db)
@@ -459,7 +480,6 @@ def _grade_student(course: Path, assignment: str, student: str, base_db: Path, s
     shutil.rmtree(workdir, ignore_errors=True)
     if feedback.parent.is_dir() and not any(feedback.parent.iterdir()):
         feedback.parent.rmdir()
-    outcome.seconds = time.monotonic() - start
     return outcome
 
 
@@ -545,8 +565,8 @@ def write_run_record(course: Path, assignment: str, roster: list[str], outcomes:
                      shard: tuple[int, int] | None) -> None:
     record = {"assignment": assignment, "shard": f"{shard[0]}/{shard[1]}" if shard else None,
               "roster": sorted(roster),
-              "students": {s: {"failure": o.failure, "no_feedback": o.no_feedback, "seconds": round(o.seconds, 1)}
-                           for s, o in sorted(outcomes.items())}}
+              "students": {s: {"failure": o.failure, "no_feedback": o.no_feedback, "seconds": round(o.seconds, 1),
+                               "restarted": o.restarted} for s, o in sorted(outcomes.items())}}
     run_record_path(course, assignment).write_text(json.dumps(record, indent=1) + "\n")
 
 
@@ -559,6 +579,8 @@ def _finish(course: Path, assignment: str, release: list, outcomes: dict[str, Ou
     for result in graded:
         if outcomes[result.student].no_feedback:
             result.problems.append(f"no feedback written: {outcomes[result.student].no_feedback}")
+        if outcomes[result.student].restarted:
+            result.problems.append(KERNEL_RESTARTED)
     if report:
         from tools.items import write_item_report
 
@@ -753,7 +775,8 @@ def merge(course: Path, assignment: str, sources: list[Path], report: bool = Tru
                 if theirs != cells:
                     raise MergeError(f"{source} was graded with other grade cells: {theirs} (here: {cells})")
                 for student, what in record["students"].items():
-                    outcomes[student] = Outcome(student, what["failure"], what["no_feedback"], what["seconds"])
+                    outcomes[student] = Outcome(student, what["failure"], what["no_feedback"], what["seconds"],
+                                                restarted=what.get("restarted"))
                     if source == course:
                         continue
                     if what["failure"]:
