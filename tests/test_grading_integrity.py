@@ -386,7 +386,12 @@ os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.
 def test_a_kernel_that_dies_while_starting_costs_the_student_nothing(tmp_path, monkeypatch):
     """The machine's fault, not the student's: they are graded again in a new kernel, and the
     report says so (once: a kernel that dies again scores 0, as any failed grading)."""
-    course = make_course(tmp_path, FIXTURE, ROOT / "tests" / "fixtures" / FIXTURE, timeout=TIMEOUT)
+    source = tmp_path / "source"  # the fixture's pure Python exercise only: no JVM to wait for
+    fixture = nbformat.read(ROOT / "tests" / "fixtures" / FIXTURE / f"{FIXTURE}.ipynb", as_version=4)
+    fixture.cells = [c for c in fixture.cells if nbgrader_meta(c).get("grade_id", "").startswith("ex_1_double")]
+    source.mkdir()
+    nbformat.write(fixture, source / f"{FIXTURE}.ipynb")
+    course = make_course(tmp_path, FIXTURE, source, timeout=TIMEOUT)
     marker = tmp_path / "died-once"
     kernel = tmp_path / "jupyter" / "kernels" / "dies-once"
     kernel.mkdir(parents=True)
@@ -398,11 +403,12 @@ def test_a_kernel_that_dies_while_starting_costs_the_student_nothing(tmp_path, m
         config.write('\nc.Execute.kernel_name = "dies-once"  # this test only\n')
     target = course / "submitted" / "ada" / FIXTURE
     target.mkdir(parents=True)
-    nbformat.write(submission(course, FIXTURE, answers=SOLUTION), target / f"{FIXTURE}.ipynb")
+    nbformat.write(submission(course, FIXTURE, answers={"ex_1_double": SOLUTION["ex_1_double"]}),
+                   target / f"{FIXTURE}.ipynb")
 
     [graded] = grade(course, FIXTURE)
 
     assert marker.exists()  # the first kernel did die
-    assert scores(graded) == FULL and graded.problems == [KERNEL_RESTARTED]
+    assert scores(graded) == {"ex_1_double_test": 1.0} and graded.problems == [KERNEL_RESTARTED]
     record = json.loads(run_record_path(course, FIXTURE).read_text())["students"]["ada"]
     assert KERNEL_DIED_STARTING in record["restarted"] and record["failure"] is None
