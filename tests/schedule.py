@@ -22,21 +22,22 @@ from tools import ROOT
 #: A file's seconds in a 2-worker `make test` (`make bench` prints them from its own run, beside
 #: these, to keep this table true); files not listed take less than 10 s and go last.
 FILE_SECONDS = {
-    "tests/test_grading_integrity.py": 130,
-    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 123,
-    "solutions/07_pipelines/07_pipelines.ipynb": 94,
-    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 93, "solutions/10_mlflow/10_mlflow.ipynb": 87,
-    "tests/test_learner_edition.py": 73, "tests/test_grading_cohort.py": 70,
-    "solutions/11_scaling_out/11_scaling_out.ipynb": 64, "tests/test_cluster.py": 57,
-    "solutions/05_clustering/05_clustering.ipynb": 46,
-    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 43,
-    "solutions/03_classification/03_classification.ipynb": 42, "solutions/06_params/06_params.ipynb": 40,
-    "tests/test_browser.py": 40, "tests/test_services.py": 30,
-    "solutions/01_dataframes/01_dataframes.ipynb": 25, "solutions/04_regression/04_regression.ipynb": 25,
-    "tests/test_timeouts.py": 25, "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 24,
-    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 22, "tests/test_mlflow_projects.py": 22,
-    "solutions/02_transformers/02_transformers.ipynb": 19, "tests/test_compare.py": 16,
-    "tests/test_checks.py": 13, "tests/test_recommend.py": 10, "tests/test_grading.py": 10,
+    "tests/test_grading_integrity.py": 151,
+    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 131,
+    "solutions/07_pipelines/07_pipelines.ipynb": 102, "solutions/10_mlflow/10_mlflow.ipynb": 98,
+    "tests/test_grading_cohort.py": 85, "tests/test_learner_edition.py": 84,
+    "solutions/11_scaling_out/11_scaling_out.ipynb": 70,
+    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 69, "tests/test_cluster.py": 63,
+    "solutions/03_classification/03_classification.ipynb": 54,
+    "solutions/05_clustering/05_clustering.ipynb": 52,
+    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 48, "tests/test_browser.py": 41,
+    "solutions/06_params/06_params.ipynb": 34, "tests/test_services.py": 31,
+    "solutions/04_regression/04_regression.ipynb": 27, "tests/test_timeouts.py": 26,
+    "solutions/01_dataframes/01_dataframes.ipynb": 26, "tests/test_mlflow_projects.py": 25,
+    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 24,
+    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 22,
+    "solutions/02_transformers/02_transformers.ipynb": 21, "tests/test_compare.py": 16,
+    "tests/test_checks.py": 14, "tests/test_grading.py": 13, "tests/test_recommend.py": 11,
 }
 
 
