@@ -429,7 +429,8 @@ class Outcome:
 
 #: nbgrader's reason when a kernel exits before answering its first request, before any cell ran
 #: (for one, a port that another process took between jupyter_client picking it and the kernel
-#: binding it): the student is graded once more, in a new kernel.
+#: binding it): the student is graded once more, in a new kernel. (nbgrader 0.9.6 declares
+#: Execute.execute_retries but never reads it; its help text would rerun a notebook on any failure.)
 KERNEL_DIED_STARTING = "Kernel died before replying to kernel_info"
 KERNEL_RESTARTED = "the grading kernel died while starting, before any cell ran: graded again in a new kernel"
 
@@ -577,9 +578,10 @@ def _finish(course: Path, assignment: str, release: list, outcomes: dict[str, Ou
     failures = {s: o.failure for s, o in outcomes.items() if o.failure}
     graded = results(course, assignment, failures, release, students)
     for result in graded:
-        if outcomes[result.student].no_feedback:
-            result.problems.append(f"no feedback written: {outcomes[result.student].no_feedback}")
-        if outcomes[result.student].restarted:
+        outcome = outcomes[result.student]
+        if outcome.no_feedback:
+            result.problems.append(f"no feedback written: {outcome.no_feedback}")
+        if outcome.restarted:
             result.problems.append(KERNEL_RESTARTED)
     if report:
         from tools.items import write_item_report
