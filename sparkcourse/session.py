@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -39,6 +40,8 @@ THREAD_STACK = "8m"
 PINNED_PYSPARK = "4.3.0"
 #: Set by the test suite in a notebook kernel's environment: the address of a running Spark JVM.
 SHARED_JVM = "SPARKCOURSE_SHARED_JVM"
+#: The thread that waits for this process's Spark JVM to end (reap_jvm_when_it_ends).
+REAPER = "sparkcourse-jvm-reaper"
 #: cgroup v1 writes "no limit" as a huge number (2**63 rounded down to a page).
 _NO_LIMIT = 2**60
 
@@ -360,4 +363,20 @@ def get_spark(app_name: str = "sparkcourse", remote: str | None = None, **conf: 
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    reap_jvm_when_it_ends()
     return spark
+
+
+def reap_jvm_when_it_ends() -> None:
+    """Wait for this process's Spark JVM in a daemon thread, so that it never lingers as a zombie.
+
+    pyspark never waits for the JVM it starts. When a kernel shuts down, ipykernel ends its children
+    and retries until none is left, a zombie included: 29 s, and nbgrader and JupyterLab kill the
+    kernel after 2.5 s of that, for every graded notebook and every kernel restart.
+    """
+    from pyspark import SparkContext
+
+    jvm = getattr(SparkContext._gateway, "proc", None)  # None in a JVM it joined (shared, or Connect)
+    if jvm is None or any(t.name == REAPER for t in threading.enumerate()):
+        return
+    threading.Thread(target=jvm.wait, name=REAPER, daemon=True).start()

@@ -122,6 +122,34 @@ def test_real_session_has_the_settings_and_is_reused(spark):
     assert numbers.groupBy((numbers.id % 2).alias("k")).count().count() == 2
 
 
+@pytest.mark.slow
+def test_a_kernel_with_a_spark_session_shuts_down_at_once():
+    """At shutdown ipykernel ends the kernel's children and waits until none is left. A Spark JVM
+    that pyspark never waits for stays a zombie once ended, so the kernel kept signalling it for 29 s
+    (its 14.4 s of retries, twice); nbgrader and JupyterLab killed it after waiting 2.5 s."""
+    import time
+
+    import psutil
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="sparkcourse")
+    try:
+        reply = kc.execute_interactive("from sparkcourse import get_spark\n\nspark = get_spark('shutdown-test')\n"
+                                       "spark.range(3).count()", timeout=120)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        kernel = psutil.Process(km.provisioner.process.pid)
+        assert [c.name() for c in kernel.children()] == ["java"]  # the session's JVM, started by the kernel
+        started = time.monotonic()
+        kc.shutdown()  # what a graceful shutdown sends first
+        km.provisioner.process.wait(timeout=30)
+        took = time.monotonic() - started
+        assert took < 10, f"the kernel took {took:.1f} s to end after its shutdown request"
+    finally:
+        kc.stop_channels()
+        if km.is_alive():
+            km.shutdown_kernel(now=True)
+
+
 def test_paths_with_spaces_stay_one_jvm_option(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARKCOURSE_WORKDIR", str(tmp_path / "My Courses" / "work"))
     options = session.java_options(fast=False)
