@@ -32,17 +32,17 @@ def test_timeouts_are_set_and_sized_for_the_course(root):
     assert cell < int(ini["timeout"]), "nbval's per-cell message (it names the cell) must come first"
 
 
-def _hanging_notebook(path):
+def _hanging_notebook(path, cell_after: bool):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("x = 1"),
-                nbformat.v4.new_code_cell("import time\ntime.sleep(600)  # hangs"),
-                nbformat.v4.new_code_cell("x")]
+                nbformat.v4.new_code_cell("import time\ntime.sleep(600)  # hangs")]
+    nb.cells += [nbformat.v4.new_code_cell("x")] if cell_after else []
     nbformat.write(nb, path)
 
 
-def _pytest(root, tmp_path, *options):
+def _pytest(root, tmp_path, *options, cell_after=True):
     notebook = tmp_path / "hang.ipynb"
-    _hanging_notebook(notebook)
+    _hanging_notebook(notebook, cell_after)
     started = time.monotonic()
     # The course's pytest settings (-c pyproject.toml), then the shortened limit.
     result = subprocess.run(
@@ -61,8 +61,9 @@ def test_a_hung_cell_fails_at_the_cell_timeout_naming_it(root, tmp_path):
 
 
 def test_a_test_that_hangs_otherwise_fails_at_the_test_timeout_naming_it(root, tmp_path):
-    """The per-test limit (pytest-timeout) catches what nbval's per-cell one does not."""
-    result, took = _pytest(root, tmp_path, "--nbval-cell-timeout=900", "-o", "timeout=8")
+    """The per-test limit (pytest-timeout) catches what nbval's per-cell one does not. The hung cell
+    is the last: the kernel is still busy with it, so a cell after it would wait out the limit too."""
+    result, took = _pytest(root, tmp_path, "--nbval-cell-timeout=900", "-o", "timeout=8", cell_after=False)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out
     assert "hang.ipynb::Cell 1" in out and "Timeout (>8.0s) from pytest-timeout" in out, out
