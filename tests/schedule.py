@@ -22,22 +22,20 @@ from tools import ROOT
 #: A file's seconds in a 2-worker `make test` (`make bench` prints them from its own run, beside
 #: these, to keep this table true); files not listed take less than 10 s and go last.
 FILE_SECONDS = {
-    "tests/test_grading_integrity.py": 151,
-    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 131,
-    "solutions/07_pipelines/07_pipelines.ipynb": 102, "solutions/10_mlflow/10_mlflow.ipynb": 98,
-    "tests/test_grading_cohort.py": 85, "tests/test_learner_edition.py": 84,
-    "solutions/11_scaling_out/11_scaling_out.ipynb": 70,
-    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 69, "tests/test_cluster.py": 63,
-    "solutions/03_classification/03_classification.ipynb": 54,
-    "solutions/05_clustering/05_clustering.ipynb": 52,
-    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 48, "tests/test_browser.py": 41,
-    "solutions/06_params/06_params.ipynb": 34, "tests/test_services.py": 31,
-    "solutions/04_regression/04_regression.ipynb": 27, "tests/test_timeouts.py": 26,
-    "solutions/01_dataframes/01_dataframes.ipynb": 26, "tests/test_mlflow_projects.py": 25,
-    "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 24,
-    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 22,
-    "solutions/02_transformers/02_transformers.ipynb": 21, "tests/test_compare.py": 16,
-    "tests/test_checks.py": 14, "tests/test_grading.py": 13, "tests/test_recommend.py": 11,
+    "solutions/08_recommend_explicit/08_recommend_explicit.ipynb": 129,
+    "tests/test_grading_integrity.py": 121, "solutions/07_pipelines/07_pipelines.ipynb": 93,
+    "solutions/91_model_catalogue/91_model_catalogue.ipynb": 91, "tests/test_learner_edition.py": 75,
+    "solutions/10_mlflow/10_mlflow.ipynb": 74, "solutions/11_scaling_out/11_scaling_out.ipynb": 68,
+    "tests/test_grading_cohort.py": 63, "tests/test_cluster.py": 56,
+    "solutions/09_recommend_implicit/09_recommend_implicit.ipynb": 50,
+    "solutions/05_clustering/05_clustering.ipynb": 45,
+    "solutions/03_classification/03_classification.ipynb": 42, "tests/test_browser.py": 37,
+    "solutions/06_params/06_params.ipynb": 30, "tests/test_services.py": 29,
+    "solutions/04_regression/04_regression.ipynb": 26, "solutions/01_dataframes/01_dataframes.ipynb": 25,
+    "tests/test_mlflow_projects.py": 23, "solutions/90_feature_catalogue/90_feature_catalogue.ipynb": 22,
+    "solutions/12_spark_vs_sklearn/12_spark_vs_sklearn.ipynb": 21, "tests/test_timeouts.py": 18,
+    "solutions/02_transformers/02_transformers.ipynb": 17, "tests/test_compare.py": 16,
+    "tests/test_checks.py": 12, "tests/test_grading.py": 12,
 }
 
 
