@@ -21,9 +21,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 
 from tools.grading import (KERNEL_DIED_STARTING, KERNEL_RESTARTED, NO_DATABASE, api_output, collect, db_url, grade,
                            nbgrader_api, run_record_path)
+from tools.bootstrap import KERNEL_NAME
 from tools.notebooks import nbgrader_meta
 from tools import ROOT
 
@@ -373,14 +375,13 @@ def test_setup_lesson_cases(tmp_path):
 
 
 # A kernel that exits at its first start, before it answers (as one does whose port another process
-# took), then starts normally: the marker file says it has died once.
+# took), then starts as the course kernel does: the marker file says it has died once.
 DIES_ONCE = """import os, sys
-marker = {marker!r}
+marker, argv = {marker!r}, {argv!r}
 if not os.path.exists(marker):
     open(marker, "w").close()
     sys.exit(1)
-os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", sys.argv[1],
-                          "--IPKernelApp.capture_fd_output=False"])  # as the course kernel"""
+os.execv(argv[0], [arg.replace("{{connection_file}}", sys.argv[1]) for arg in argv])"""
 
 
 def test_a_kernel_that_dies_while_starting_costs_the_student_nothing(tmp_path, monkeypatch):
@@ -395,8 +396,9 @@ def test_a_kernel_that_dies_while_starting_costs_the_student_nothing(tmp_path, m
     marker = tmp_path / "died-once"
     kernel = tmp_path / "jupyter" / "kernels" / "dies-once"
     kernel.mkdir(parents=True)
+    course_kernel = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv
     (kernel / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-c", DIES_ONCE.format(marker=str(marker)), "{connection_file}"],
+        "argv": [sys.executable, "-c", DIES_ONCE.format(marker=str(marker), argv=course_kernel), "{connection_file}"],
         "display_name": "dies once", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     with (course / "nbgrader_config.py").open("a") as config:
